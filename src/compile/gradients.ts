@@ -1,0 +1,38 @@
+/**
+ * Gradient pieces tfjs-core lacks: `stopGradient`, and zero gradients for comparison kernels so that
+ * penalties on ∇ₓD (WGAN-GP, R1) can be differentiated again (DESIGN §7).
+ * @since 0.1.0
+ */
+import * as tf from '@tensorflow/tfjs'
+
+/** Comparison and step kernels: piecewise constant, so their gradient is zero almost everywhere. */
+const PIECEWISE_CONSTANT = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'Sign', 'Step', 'Floor', 'Round']
+
+let registered = false
+
+/**
+ * Registers a zero gradient (each input's own shape) for every piecewise-constant kernel that has
+ * none. Idempotent; never replaces a gradient tfjs already has.
+ */
+export const registerSecondOrderGradients = (): void => {
+  if (registered) return
+  registered = true
+  for (const kernelName of PIECEWISE_CONSTANT) {
+    if (tf.getGradient(kernelName) !== undefined) continue
+    const binary = !['Sign', 'Step', 'Floor', 'Round'].includes(kernelName)
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: binary ? ['a', 'b'] : ['x'],
+      gradFunc: (_dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>): Record<string, () => tf.Tensor> =>
+        binary
+          ? { a: () => tf.zerosLike(saved[0]), b: () => tf.zerosLike(saved[1]) }
+          : { x: () => tf.zerosLike(saved[0]) }
+    })
+  }
+}
+
+/** The value of `x`, with zero gradient. */
+export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy)
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor

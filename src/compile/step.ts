@@ -1,0 +1,147 @@
+/**
+ * A game compiled into a training step: each player, in order, recomputes its forward pass with the
+ * current weights and updates only its own variables (an explicit var list per player).
+ * @since 0.1.0
+ */
+import * as tf from '@tensorflow/tfjs'
+
+import { checkOrThrow } from '../core/Check.ts'
+import type { Game, Optimizer, Player } from '../core/Game.ts'
+import { shapeEquals, size, steps } from '../core/Game.ts'
+import { evaluate, Evaluation, StepEnv } from './term.ts'
+import { registerSecondOrderGradients } from './gradients.ts'
+import type { Binding, Net } from './Net.ts'
+
+/** What one step reports: the scalars, still on the device (no sync until read). */
+export interface StepReport {
+  readonly step: number
+  /** `player` → its loss, `player/label` → each named term; owned by the compiled game until the next step. */
+  readonly values: ReadonlyMap<string, tf.Scalar>
+}
+
+export interface CompiledGame {
+  readonly game: Game
+  /** Runs one step on a data batch `[B, ...game.data]`; the batch stays the caller's. */
+  step(batch: tf.Tensor): StepReport
+  /** The variables a player updates. */
+  variablesOf(player: string): ReadonlyArray<tf.Variable>
+  /** How many steps have run. */
+  readonly iteration: number
+  /** Frees optimiser state and the last report (not the nets: they are the caller's). */
+  dispose(): void
+}
+
+export interface CompileOptions {
+  /** Seed of the prior and noise draws (step i uses seed + i). */
+  readonly seed?: number
+}
+
+/** Training stopped because a value went NaN or ±Inf. */
+export class DivergenceError extends Error {
+  constructor(
+    readonly term: string,
+    readonly step: number,
+    readonly value: number
+  ) {
+    super(`training diverged at step ${step}: ${term} = ${value}`)
+    this.name = 'DivergenceError'
+  }
+}
+
+/** Reads a report's values (one device sync), and throws `DivergenceError` naming the first non-finite term. */
+export const readValues = async (report: StepReport): Promise<Record<string, number>> => {
+  const out: Record<string, number> = {}
+  const entries = [...report.values.entries()]
+  const datas = await Promise.all(entries.map(([, t]) => t.data()))
+  entries.forEach(([k], i) => {
+    const v = datas[i][0]
+    if (!Number.isFinite(v)) throw new DivergenceError(k, report.step, v)
+    out[k] = v
+  })
+  return out
+}
+
+const makeOptimizer = (o: Optimizer): tf.Optimizer =>
+  o._tag === 'Adam' ? tf.train.adam(o.learningRate, o.beta1, o.beta2) : tf.train.sgd(o.learningRate)
+
+const checkBinding = (game: Game, nets: Binding): void => {
+  const problems: Array<string> = []
+  for (const [name, s] of Object.entries(game.nets)) {
+    const net: Net | undefined = nets[name]
+    if (net === undefined) {
+      problems.push(`net "${name}" is declared by the game but not bound`)
+      continue
+    }
+    const sameIn = shapeEquals(net.signature.input, s.input) || size(net.signature.input) === size(s.input)
+    if (!sameIn || !shapeEquals(net.signature.output, s.output)) {
+      problems.push(
+        `net "${name}" maps [${net.signature.input}] → [${net.signature.output}], the game declares [${s.input}] → [${s.output}]`
+      )
+    }
+  }
+  if (problems.length > 0) throw new Error(`cannot bind the game's nets:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+}
+
+/**
+ * Compiles a checked game against bound nets.
+ * @throws GameError when the game does not check, Error when the binding does not match it.
+ */
+export const compileGame = (game: Game, nets: Binding, options: CompileOptions = {}): CompiledGame => {
+  checkOrThrow(game)
+  checkBinding(game, nets)
+  registerSecondOrderGradients()
+  const seed = options.seed ?? 0
+  const players = game.players.map((p: Player) => ({
+    player: p,
+    vars: p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>,
+    optimizer: makeOptimizer(p.optimizer)
+  }))
+  let iteration = 0
+  let last: Map<string, tf.Scalar> = new Map()
+
+  const step = (batch: tf.Tensor): StepReport => {
+    tf.dispose([...last.values()])
+    const i = iteration
+    const b = batch.shape[0]
+    const prior = tf.randomNormal([b, ...game.prior], 0, 1, 'float32', seed + i)
+    const env = new StepEnv(nets, batch, prior, i, (seed + i) * 1_000_003)
+    const values = new Map<string, tf.Scalar>()
+    try {
+      for (const { player, vars, optimizer } of players) {
+        if (!steps(player, i)) continue
+        const { value, grads } = tf.variableGrads(() => evaluate(player.loss, new Evaluation(env, player.name)), vars)
+        optimizer.applyGradients(grads)
+        tf.dispose(grads)
+        values.set(player.name, value)
+      }
+      for (const [k, v] of env.named) values.set(k, v)
+    } catch (e) {
+      tf.dispose([...values.values(), ...env.named.values()])
+      throw e
+    } finally {
+      env.dispose()
+      prior.dispose()
+    }
+    iteration++
+    last = values
+    return { step: i, values }
+  }
+
+  return {
+    game,
+    step,
+    get iteration() {
+      return iteration
+    },
+    variablesOf: (name) => {
+      const p = players.find((q) => q.player.name === name)
+      if (p === undefined) throw new Error(`no player "${name}" in the game`)
+      return p.vars
+    },
+    dispose: () => {
+      tf.dispose([...last.values()])
+      last = new Map()
+      for (const p of players) p.optimizer.dispose()
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Games: an ordered list of players, each minimising its own loss with respect to its own nets only.
+ *
+ * @since 0.1.0
+ */
+import type { Loss } from './Loss.ts'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** A shape without the batch axis, e.g. `[28, 28, 1]` or `[32]`. @category model */
+export type Shape = ReadonlyArray<number>
+
+/** What a net maps from and to (without the batch axis). @category model */
+export interface Signature {
+  readonly input: Shape
+  readonly output: Shape
+}
+
+/** @category model */
+export interface Adam {
+  readonly _tag: 'Adam'
+  readonly learningRate: number
+  readonly beta1: number
+  readonly beta2: number
+}
+/** @category model */
+export interface Sgd {
+  readonly _tag: 'Sgd'
+  readonly learningRate: number
+}
+/** @category model */
+export type Optimizer = Adam | Sgd
+
+/** @category model */
+export interface Player {
+  readonly name: string
+  /** The nets whose variables this player updates. */
+  readonly nets: ReadonlyArray<string>
+  /** The loss this player minimises. */
+  readonly loss: Loss
+  /** The player steps on iterations i with (i + 1) mod every = 0: `every: 5` steps once per 5 iterations. */
+  readonly every: number
+  readonly optimizer: Optimizer
+}
+
+/** @category model */
+export interface Game {
+  /** The shape of one data example. */
+  readonly data: Shape
+  /** The shape of one prior draw z ~ N(0, I). */
+  readonly prior: Shape
+  /** Every net the game may refer to, with its signature. */
+  readonly nets: Readonly<Record<string, Signature>>
+  readonly players: ReadonlyArray<Player>
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+/** Adam with the DCGAN defaults (2e-4, β₁ 0.5, β₂ 0.999). @category constructors */
+export const adam = (learningRate = 2e-4, beta1 = 0.5, beta2 = 0.999): Optimizer => ({
+  _tag: 'Adam',
+  learningRate,
+  beta1,
+  beta2
+})
+
+/** @category constructors */
+export const sgd = (learningRate: number): Optimizer => ({ _tag: 'Sgd', learningRate })
+
+/**
+ * @example
+ * player('critic', ['D'], classify('D', { real: data, fake: G(prior) }), { every: 1 })
+ * @category constructors
+ */
+export const player = (
+  name: string,
+  nets: ReadonlyArray<string>,
+  loss: Loss,
+  options: { readonly every?: number; readonly optimizer?: Optimizer } = {}
+): Player => ({
+  name,
+  nets: [...nets],
+  loss,
+  every: options.every ?? 1,
+  optimizer: options.optimizer ?? adam()
+})
+
+/** @category constructors */
+export const game = (g: Game): Game => g
+
+/** A signature. @category constructors */
+export const sig = (input: Shape, output: Shape): Signature => ({ input: [...input], output: [...output] })
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
+
+/** The number of elements of a shape. @category utils */
+export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1)
+
+/** @category utils */
+export const shapeEquals = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+/** Whether a player steps on iteration `i` (0-based). @category utils */
+export const steps = (p: Player, i: number): boolean => (i + 1) % p.every === 0
+
+/** A copy of the game with one player's loss replaced. @category combinators */
+export const mapLoss =
+  (name: string, f: (l: Loss) => Loss) =>
+  (g: Game): Game => ({
+    ...g,
+    players: g.players.map((p) => (p.name === name ? { ...p, loss: f(p.loss) } : p))
+  })
