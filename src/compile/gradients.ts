@@ -8,15 +8,40 @@ import * as tf from '@tensorflow/tfjs'
 /** Comparison and step kernels: piecewise constant, so their gradient is zero almost everywhere. */
 const PIECEWISE_CONSTANT = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'Sign', 'Step', 'Floor', 'Round']
 
+/**
+ * tfjs saves the *output* of Tanh, Sigmoid and Exp for their gradients; the clone it saves is put on
+ * the tape before the op that made it, so a second differentiation cannot reach it and the path is
+ * silently dropped (a gradient penalty on a tanh critic would lose part of its gradient). These
+ * gradients recompute the output from the saved input instead, so they differentiate again.
+ */
+const FROM_INPUT: ReadonlyArray<{ kernelName: string; grad: (x: tf.Tensor, dy: tf.Tensor) => tf.Tensor }> = [
+  { kernelName: 'Tanh', grad: (x, dy) => tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x)))) },
+  {
+    kernelName: 'Sigmoid',
+    grad: (x, dy) => {
+      const s = tf.sigmoid(x)
+      return tf.mul(dy, tf.mul(s, tf.sub(1, s)))
+    }
+  },
+  { kernelName: 'Exp', grad: (x, dy) => tf.mul(dy, tf.exp(x)) }
+]
+
 let registered = false
 
 /**
  * Registers a zero gradient (each input's own shape) for every piecewise-constant kernel that has
- * none. Idempotent; never replaces a gradient tfjs already has.
+ * none, and the twice-differentiable gradients of Tanh, Sigmoid and Exp. Idempotent.
  */
 export const registerSecondOrderGradients = (): void => {
   if (registered) return
   registered = true
+  for (const { kernelName, grad } of FROM_INPUT) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => ({ x: () => grad(saved[0], dy as tf.Tensor) })
+    })
+  }
   for (const kernelName of PIECEWISE_CONSTANT) {
     if (tf.getGradient(kernelName) !== undefined) continue
     const binary = !['Sign', 'Step', 'Floor', 'Round'].includes(kernelName)

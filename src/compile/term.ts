@@ -17,6 +17,13 @@ import type { Binding } from './Net.ts'
 // the per-step environment
 // -------------------------------------------------------------------------------------
 
+/** FNV-1a: a draw's seed depends on what it is for, not on the order of first use. */
+const hash = (s: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
+  return h % 1_000_000_007
+}
+
 /**
  * What every player of one step shares: the batch, the prior draw and the noise. Owns the tensors it
  * creates (prior, noise) until `dispose`.
@@ -39,7 +46,7 @@ export class StepEnv {
   draw(id: string, make: (seed: number) => tf.Tensor): tf.Tensor {
     let t = this.draws.get(id)
     if (t === undefined) {
-      t = tf.keep(make(this.seed + 7919 * (this.draws.size + 1)))
+      t = tf.keep(make(this.seed + hash(id)))
       this.draws.set(id, t)
       this.owned.push(t)
     }
@@ -105,7 +112,7 @@ export class Evaluation {
       case 'Gaussian': {
         const mean = this.expr(e.mean)
         const logVar = this.expr(e.logVar)
-        const eps = this.env.draw(`eps:${X.key(e)}`, (seed) => tf.randomNormal(mean.shape, 0, 1, 'float32', seed))
+        const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) => tf.randomNormal(mean.shape, 0, 1, 'float32', seed))
         return tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
       }
       case 'Pair': {
@@ -199,7 +206,8 @@ const cases = (ev: Evaluation, go: (t: Loss) => tf.Scalar): LossMatch<tf.Scalar>
     const real = ev.expr(t.real)
     const fake = tf.reshape(ev.expr(t.fake), real.shape)
     const epsShape = [real.shape[0], ...real.shape.slice(1).map(() => 1)]
-    const eps = ev.env.draw(`gp:${L.key(t)}`, (seed) => tf.randomUniform(epsShape, 0, 1, 'float32', seed))
+    // one draw per (critic, real, fake), whether or not the samples are stopped
+    const eps = ev.env.draw(`gp:${t.critic}:${X.key(X.unstop(t.real))};${X.key(X.unstop(t.fake))}`, (seed) => tf.randomUniform(epsShape, 0, 1, 'float32', seed))
     const mixed = tf.add(tf.mul(eps, real), tf.mul(tf.sub(1, eps), fake))
     const norms = tf.sqrt(tf.add(squaredNorms(inputGradient(ev, t.critic, mixed)), 1e-12))
     return mean(tf.square(tf.sub(norms, 1)))

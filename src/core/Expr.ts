@@ -126,6 +126,17 @@ export const key: (e: Expr) => string = match<string>({
   Chunk: (e) => `chunk(${key(e.expr)};${e.index}/${e.count})`
 })
 
+/** The same expression with every `stop` removed. @category utils */
+export const unstop: (e: Expr) => Expr = match<Expr>({
+  Data: (e) => e,
+  Prior: (e) => e,
+  Apply: (e) => apply(e.net, unstop(e.input)),
+  Gaussian: (e) => gaussian(unstop(e.mean), unstop(e.logVar)),
+  Pair: (e) => pair(unstop(e.x), unstop(e.z)),
+  Stop: (e) => unstop(e.expr),
+  Chunk: (e) => chunk(unstop(e.expr), e.index, e.count)
+})
+
 /** Structural equality. @category utils */
 export const equals = (a: Expr, b: Expr): boolean => key(a) === key(b)
 

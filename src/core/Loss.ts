@@ -427,3 +427,42 @@ export const Semigroup: SemigroupT<Loss> = { concat: add }
 
 /** `Loss` under `add` with `zero`. @category instances */
 export const Monoid: MonoidT<Loss> = { concat: add, empty: zero }
+
+/**
+ * The same term with every sample expression of every leaf mapped (e.g. wrapped in `stop`).
+ * @category combinators
+ */
+export const mapExprs =
+  (f: (e: Expr) => Expr) =>
+  (t: Loss): Loss => {
+    const go = (t: Loss): Loss => {
+      switch (t._tag) {
+        case 'Zero':
+          return t
+        case 'Reconstruction':
+          return { ...t, target: f(t.target), output: f(t.output) }
+        case 'DensityRatio':
+        case 'NonSaturating':
+        case 'Minimax':
+        case 'Critic':
+          return { ...t, sample: f(t.sample) }
+        case 'LatentKL':
+          return { ...t, code: f(t.code) }
+        case 'GaussianKL':
+          return { ...t, mean: f(t.mean), logVar: f(t.logVar) }
+        case 'Classify':
+          return { ...t, real: f(t.real), fake: t.fake.map(f) }
+        case 'GradientPenalty':
+          return { ...t, real: f(t.real), fake: f(t.fake) }
+        case 'R1':
+          return { ...t, real: f(t.real) }
+        case 'Sum':
+          return { ...t, terms: t.terms.map(go) }
+        case 'Scale':
+        case 'Named':
+        case 'Weighted':
+          return { ...t, term: go(t.term) }
+      }
+    }
+    return go(t)
+  }

@@ -38,16 +38,16 @@ export interface Layer {
   apply(x: tf.Tensor): tf.Tensor
 }
 
-/** y = act(x·W + b) on `[B, n]`, through tfjs's fused matmul where the activation allows. */
+/**
+ * y = act(x·W + b) on `[B, n]`. Plain ops, not tfjs's fused matmul: the fused op saves its output for
+ * the backward pass, which breaks second-order gradients (penalties on ∇ₓD).
+ */
 export const dense = (name: string, n: number, m: number, act: Activation, seed: number): Layer => {
   const w = variable(() => glorot([n, m], n, m, seed), `${name}/W`)
   const b = variable(() => tf.zeros([m]), `${name}/b`)
   return {
     variables: [w, b],
-    apply: (x) =>
-      act === 'tanh'
-        ? tf.tanh(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }))
-        : tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: act === 'leakyRelu' ? 'leakyrelu' : act, leakyreluAlpha: 0.2 })
+    apply: (x) => activate(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), act)
   }
 }
 

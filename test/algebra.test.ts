@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import * as fc from 'fast-check'
+
+import * as A from '../laws/algebra.ts'
+import { coefficient, getLoss, getNearPair } from '../laws/arbitraries.ts'
+import { encode, LossC } from '../src/codec/index.ts'
+import { apply, data, prior } from '../src/core/Expr.ts'
+import * as L from '../src/core/Loss.ts'
+import { showLatex, showUnicode } from '../src/core/Show.ts'
+
+const params = { seed: 20261124, numRuns: 300 }
+const term = getLoss()
+
+describe('Loss is a commutative monoid under add (exact, after normalize)', () => {
+  it('associativity', () => fc.assert(fc.property(term, term, term, A.monoid.associativity(L.Monoid, L.Eq)), params))
+  it('left identity', () => fc.assert(fc.property(term, A.monoid.leftIdentity(L.Monoid, L.Eq)), params))
+  it('right identity', () => fc.assert(fc.property(term, A.monoid.rightIdentity(L.Monoid, L.Eq)), params))
+  it('commutativity', () => fc.assert(fc.property(term, term, A.monoid.commutativity(L.Monoid, L.Eq)), params))
+})
+
+describe('Loss is a module over numbers under scale', () => {
+  it('scale composes', () => fc.assert(fc.property(coefficient, coefficient, term, A.module.composes(L.Eq)), params))
+  it('scale distributes over add', () =>
+    fc.assert(fc.property(coefficient, term, term, A.module.distributesOverAdd(L.Eq)), params))
+  it('scale distributes over coefficients', () =>
+    fc.assert(fc.property(coefficient, coefficient, term, A.module.distributesOverCoefficients(L.Eq)), params))
+  it('scale(1) is the identity', () => fc.assert(fc.property(term, A.module.unit(L.Eq)), params))
+  it('scale(0) annihilates', () => fc.assert(fc.property(term, A.module.annihilation(L.Eq)), params))
+})
+
+describe('normal forms', () => {
+  it('normalize is idempotent', () => fc.assert(fc.property(term, A.normalForm.idempotent), params))
+  it('a term equals its normal form', () => fc.assert(fc.property(term, A.normalForm.sound), params))
+  // nearly equal pairs (other coefficients, labels, weights) make collisions of a lossy printer likely
+  const near = getNearPair()
+  it('showUnicode is injective on normal forms', () =>
+    fc.assert(fc.property(near, ([a, b]) => A.normalForm.injective(showUnicode)(a, b)), { ...params, numRuns: 1000 }))
+  it('showLatex is injective on normal forms', () =>
+    fc.assert(fc.property(near, ([a, b]) => A.normalForm.injective(showLatex)(a, b)), { ...params, numRuns: 1000 }))
+  it('Eq tells different objectives apart', () => {
+    const G = (z: typeof prior) => apply('G', z)
+    assert.equal(L.Eq.equals(L.densityRatio('D', G(prior)), L.densityRatio('D', G(data))), false)
+    assert.equal(L.Eq.equals(L.scale(2, L.latentKL('C', data)), L.latentKL('C', data)), false)
+    assert.equal(L.Eq.equals(L.named('a', L.zero), L.zero), false)
+  })
+})
+
+describe('codec', () => {
+  it('decode(encode(t)) is t, structurally', () =>
+    fc.assert(fc.property(term, A.codec.roundTrip(LossC, L.EqStrict, (t) => encode(LossC, t))), params))
+})
+
+describe('show', () => {
+  it('prints the α-GAN objective as the paper writes it', () => {
+    const x̂ = apply('G', apply('E', data))
+    const t = L.sum(
+      L.scale(10, L.reconstructionL1(data, x̂, 'sum')),
+      L.neg(L.densityRatio('D', x̂)),
+      L.neg(L.densityRatio('D', apply('G', prior))),
+      L.latentKL('C', apply('E', data))
+    )
+    assert.equal(
+      showUnicode(t),
+      '10·‖x − G(E(x))‖₁ − E[log D/(1−D)](G(E(x))) − E[log D/(1−D)](G(z)) + KL_C(E(x))'
+    )
+    assert.equal(
+      showLatex(t),
+      '10 \\cdot \\lVert x - G(E(x)) \\rVert_1 - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(E(x))) - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(z)) + \\mathrm{KL}_{C}(E(x))'
+    )
+  })
+})
