@@ -133,13 +133,14 @@ export const GameC: t.Type<Game> = t.type({
 // errors
 // -------------------------------------------------------------------------------------
 
+const isUnion = (c: t.Decoder<unknown, unknown>): boolean =>
+  c instanceof t.UnionType || (c instanceof t.RecursiveType && (c as t.RecursiveType<t.Any>).type instanceof t.UnionType)
+
+/** The path into the document: union alternatives (numeric keys under a union) are not part of it. */
 const path = (e: t.ValidationError): string =>
   e.context
-    .slice(1)
-    .filter((c, i, all) => c.key !== '' && !(i > 0 && /^\d+$/.test(c.key) && all[i - 1].type instanceof t.UnionType))
-    .map((c) => (/^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`))
+    .map((c, i, all) => (i === 0 || c.key === '' || isUnion(all[i - 1].type) ? '' : /^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`))
     .join('')
-    .replace(/^\./, '')
 
 const show = (v: unknown): string => {
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
@@ -148,19 +149,25 @@ const show = (v: unknown): string => {
 }
 
 /**
- * One line per problem: the path into the document, what was expected and what was found. Unions
- * report only the alternatives whose tag matched, so errors stay short.
+ * One line per problem: the path into the document, what was expected and what was found. Where a
+ * union's tag matched, only that alternative's errors are kept; where none matched, the expected
+ * tags are listed together.
  */
 export const report = (errors: t.Errors, root = '$'): ReadonlyArray<string> => {
-  const lines = errors.map((e) => {
-    const last = e.context[e.context.length - 1]
+  const byPath = new Map<string, { expected: Set<string>; value: unknown }>()
+  for (const e of errors) {
     const p = path(e)
-    return `${root}${p ? (p.startsWith('[') ? p : `.${p}`) : ''}: expected ${e.message ?? last.type.name}, got ${show(e.value)}`
-  })
-  // prefer errors under a matching `_tag` (deepest paths first), drop duplicates
-  const deepest = Math.max(...lines.map((l) => l.split(':')[0].length))
-  const best = lines.filter((l) => l.split(':')[0].length === deepest)
-  return [...new Set(best.length > 0 ? best : lines)]
+    const slot = byPath.get(p) ?? { expected: new Set<string>(), value: e.value }
+    slot.expected.add(e.message ?? e.context[e.context.length - 1].type.name)
+    byPath.set(p, slot)
+  }
+  const paths = [...byPath.keys()]
+  return paths
+    .filter((p) => !(p.endsWith('._tag') && paths.some((q) => q !== p && q.startsWith(p.slice(0, -'_tag'.length)))))
+    .map((p) => {
+      const { expected, value } = byPath.get(p)!
+      return `${root}${p}: expected ${[...expected].join(' | ')}, got ${show(value)}`
+    })
 }
 
 /** Decodes, or returns the report lines. */
