@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**', 'scratch/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

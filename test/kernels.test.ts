@@ -1,0 +1,371 @@
+/**
+ * The `native` (oneDNN) kernels and the kernels added to / replaced in `wasm` agree with the
+ * `cpu` backend, in values and gradients, on random tiny problems; they leak nothing; and the
+ * native tests really ran on oneDNN (per-kernel counters), not on the cpu fallback.
+ * Tests of a backend that is not available here are skipped, saying why.
+ */
+import { after, before, describe, it, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import * as tf from '@tensorflow/tfjs'
+import { missingKernels } from '../src/backend/index.ts'
+import { NATIVE_KERNELS, nativeKernelStats, nativeUnavailableReason, registerNativeBackend, resetNativeKernelStats } from '../src/backend/native.ts'
+import { missingWasmTrainingKernels, registerWasmTrainingKernels, setWasmIm2colLimit } from '../src/backend/wasm-kernels.ts'
+
+const { util } = tf
+const SEED = 20240611
+const RUNS = 25
+const RTOL = 1e-4
+
+const available: Record<string, string | null> = { native: null, wasm: null }
+
+before(async () => {
+  tf.env().set('PROD', true)
+  await tf.setBackend('cpu')
+  if (!(await registerNativeBackend())) available.native = nativeUnavailableReason() ?? 'native addon not built'
+  else if (!(await tf.setBackend('native'))) available.native = 'native backend failed to initialise'
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm')
+    wasm.setThreadsCount(1)
+    registerWasmTrainingKernels()
+    if (!(await tf.setBackend('wasm'))) available.wasm = 'wasm backend failed to initialise'
+  } catch (e) {
+    available.wasm = `wasm backend failed to load: ${String(e)}`
+  }
+  await tf.setBackend('cpu')
+})
+
+after(async () => {
+  await tf.setBackend('cpu')
+})
+
+/** Skips the test (with the reason) unless `backend` is usable; true when it is. */
+function need (t: TestContext, backend: string): boolean {
+  const why = available[backend]
+  if (why !== null) {
+    t.skip(backend === 'native' ? `native addon not built (${why})` : why)
+    return false
+  }
+  return true
+}
+
+type Data = { shape: Array<number>; values: Float32Array }
+
+/** Deterministic values in [-1, 1) for a shape (fast-check gives the seed). */
+function data (shape: Array<number>, seed: number): Data {
+  const n = shape.reduce((a, b) => a * b, 1)
+  const values = new Float32Array(n)
+  let s = (seed >>> 0) || 1
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5; s >>>= 0
+    values[i] = (s / 2 ** 32) * 2 - 1
+  }
+  return { shape, values }
+}
+
+/** Runs `f` on `backend` with the inputs as tensors there; returns every output's values. */
+async function on (backend: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>): Promise<Array<Float32Array>> {
+  assert.ok(await tf.setBackend(backend), `setBackend(${backend})`)
+  const out = tf.tidy(() => f(...inputs.map((d) => tf.tensor(d.values, d.shape, 'float32'))).map((t) => t.dataSync() as Float32Array))
+  await tf.setBackend('cpu')
+  return out.map((a) => Float32Array.from(a))
+}
+
+function assertClose (got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
+  assert.equal(got.length, want.length, `${what}: number of outputs`)
+  for (let k = 0; k < want.length; k++) {
+    assert.equal(got[k].length, want[k].length, `${what}: output ${k} size`)
+    let scale = 1
+    for (const v of want[k]) scale = Math.max(scale, Math.abs(v))
+    for (let i = 0; i < want[k].length; i++) {
+      const err = Math.abs(got[k][i] - want[k][i])
+      if (!(err <= RTOL * scale)) {
+        assert.fail(`${what}: output ${k}[${i}] = ${got[k][i]}, cpu ${want[k][i]} (|err| ${err} > ${RTOL} × ${scale})`)
+      }
+    }
+  }
+}
+
+async function agree (backend: string, what: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>): Promise<void> {
+  const want = await on('cpu', inputs, f)
+  const got = await on(backend, inputs, f)
+  assertClose(got, want, `${what} on ${backend}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems
+
+const pad = fc.constantFrom<'same' | 'valid'>('same', 'valid')
+const stride = fc.integer({ min: 1, max: 2 })
+
+/** conv2d: x [n, h, w, ci], filter [kh, kw, ci, co], kh ≤ h and kw ≤ w. */
+const convProblem = fc.record({
+  n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
+  ci: fc.integer({ min: 1, max: 4 }), co: fc.integer({ min: 1, max: 4 }),
+  kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+  sh: stride, sw: stride, pad, seed: fc.integer()
+}).filter((p) => p.kh <= p.h && p.kw <= p.w)
+
+type ConvProblem = typeof convProblem extends fc.Arbitrary<infer T> ? T : never
+
+function convInputs (p: ConvProblem): Array<Data> {
+  const x = data([p.n, p.h, p.w, p.ci], p.seed)
+  const w = data([p.kh, p.kw, p.ci, p.co], p.seed + 1)
+  const out = tf.tidy(() => tf.conv2d(tf.zeros(x.shape).as4D(p.n, p.h, p.w, p.ci), tf.zeros(w.shape).as4D(p.kh, p.kw, p.ci, p.co), [p.sh, p.sw], p.pad).shape)
+  return [x, w, data(out, p.seed + 2)]
+}
+
+/** conv2d, and the gradients of Σ conv2d(x, w)·r with respect to x and w. */
+function convAndGrads (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: ConvProblem): Array<tf.Tensor> {
+  const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [p.sh, p.sw], p.pad).mul(r).sum()
+  return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [p.sh, p.sw], p.pad), ...tf.grads(f)([x, w])]
+}
+
+/** conv2dTranspose: x [n, h, w, ci] -> [n, H, W, co] with filter [kh, kw, co, ci]. */
+const tconvProblem = fc.record({
+  n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 6 }), w: fc.integer({ min: 1, max: 6 }),
+  ci: fc.integer({ min: 1, max: 4 }), co: fc.integer({ min: 1, max: 4 }),
+  kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+  sh: stride, sw: stride, pad, seed: fc.integer()
+})
+
+type TconvProblem = typeof tconvProblem extends fc.Arbitrary<infer T> ? T : never
+
+function tconvOutShape (p: TconvProblem): [number, number, number, number] {
+  return p.pad === 'same'
+    ? [p.n, p.h * p.sh, p.w * p.sw, p.co]
+    : [p.n, (p.h - 1) * p.sh + p.kh, (p.w - 1) * p.sw + p.kw, p.co]
+}
+
+function tconvInputs (p: TconvProblem): Array<Data> {
+  return [data([p.n, p.h, p.w, p.ci], p.seed), data([p.kh, p.kw, p.co, p.ci], p.seed + 1), data(tconvOutShape(p), p.seed + 2)]
+}
+
+function tconvAndGrads (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: TconvProblem): Array<tf.Tensor> {
+  const op = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
+    tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, tconvOutShape(p), [p.sh, p.sw], p.pad)
+  return [op(x, w), ...tf.grads((a: tf.Tensor, b: tf.Tensor): tf.Scalar => op(a, b).mul(r).sum())([x, w])]
+}
+
+/** matMul with transposes and batch dims: a [..., m, k] (or k, m), b [..., k, n] (or n, k). */
+const matmulProblem = fc.record({
+  m: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 1, max: 9 }), n: fc.integer({ min: 1, max: 9 }),
+  ta: fc.boolean(), tb: fc.boolean(),
+  batch: fc.constantFrom<Array<[Array<number>, Array<number>]>>([[], []], [[3], [3]], [[2, 3], [2, 3]], [[3], []], [[], [3]], [[1], [3]], [[3], [1]]),
+  seed: fc.integer()
+})
+
+type MatmulProblem = typeof matmulProblem extends fc.Arbitrary<infer T> ? T : never
+
+function matmulInputs (p: MatmulProblem): Array<Data> {
+  const [ba, bb] = p.batch
+  const a = data([...ba, ...(p.ta ? [p.k, p.m] : [p.m, p.k])], p.seed)
+  const b = data([...bb, ...(p.tb ? [p.n, p.k] : [p.k, p.n])], p.seed + 1)
+  const outBatch = ba.length >= bb.length ? ba.map((d, i) => Math.max(d, bb[i - (ba.length - bb.length)] ?? 1)) : bb.map((d, i) => Math.max(d, ba[i - (bb.length - ba.length)] ?? 1))
+  return [a, b, data([...outBatch, p.m, p.n], p.seed + 2), data([p.n], p.seed + 3)]
+}
+
+/** matMul, and (tfjs has no gradient for broadcast batch dims) the gradients when batches match. */
+function matmulAndGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, p: MatmulProblem): Array<tf.Tensor> {
+  const f = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.matMul(x, y, p.ta, p.tb).mul(r).sum()
+  const y = tf.matMul(a, b, p.ta, p.tb)
+  return util.arraysEqual(p.batch[0], p.batch[1]) ? [y, ...tf.grads(f)([a, b])] : [y]
+}
+
+const activation = fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu', 'elu', 'relu6', 'sigmoid')
+
+function fusedValues (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, p: MatmulProblem, act: tf.fused.Activation): Array<tf.Tensor> {
+  const a3 = a.rank === 2 ? a : a.reshape([-1, ...a.shape.slice(-2)])
+  const b3 = b.rank === 2 ? b : b.reshape([-1, ...b.shape.slice(-2)])
+  return [tf.fused.matMul({ a: a3, b: b3, transposeA: p.ta, transposeB: p.tb, bias, activation: act, leakyreluAlpha: 0.15 })]
+}
+
+/** Gradients through fused matMul (tfjs fuses linear and relu inside grads; others unfuse). */
+function fusedGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, bias: tf.Tensor, p: MatmulProblem, act: 'linear' | 'relu'): Array<tf.Tensor> {
+  const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor): tf.Scalar =>
+    tf.fused.matMul({ a: x, b: y, transposeA: p.ta, transposeB: p.tb, bias: z, activation: act }).mul(r).sum()
+  return [...tf.grads(f)([a, b, bias])]
+}
+
+const property = <T>(arb: fc.Arbitrary<T>, check: (v: T) => Promise<void>): Promise<void> =>
+  fc.assert(fc.asyncProperty(arb, check), { seed: SEED, numRuns: RUNS })
+
+function nativeRan (kernel: string): number {
+  return nativeKernelStats()[kernel]?.native ?? 0
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('native backend (oneDNN) matches cpu', () => {
+  it('conv2d: values and gradients (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter)', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(convProblem, async (p) => agree('native', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
+    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter]) assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
+  })
+
+  it('conv2dTranspose: values and gradients', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(tconvProblem, async (p) => agree('native', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p)))
+    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter]) assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
+  })
+
+  it('matMul with transposes and batch broadcasting: values and gradients', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(matmulProblem, async (p) => agree('native', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) => matmulAndGrads(a, b, r, p)))
+    assert.ok(nativeRan(tf.BatchMatMul) >= 2 * RUNS, 'BatchMatMul ran on oneDNN')
+  })
+
+  it('fused matMul with bias and activations: values; gradients with bias + relu/linear', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))
+    await property(fc.tuple(twoD, activation), async ([p, act]) => {
+      const [a, b, , bias] = matmulInputs(p)
+      await agree('native', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) => fusedValues(x, y, z, p, act))
+    })
+    assert.ok(nativeRan(tf._FusedMatMul) >= RUNS, '_FusedMatMul ran on oneDNN')
+    await property(fc.tuple(twoD, fc.constantFrom<'linear' | 'relu'>('linear', 'relu')), async ([p, act]) => {
+      const [a, b, r, bias] = matmulInputs(p)
+      await agree('native', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) => fusedGrads(x, y, rr, z, p, act))
+    })
+  })
+
+  it('fused conv2d with bias and relu / leakyrelu', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(fc.tuple(convProblem, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu')), async ([p, act]) => {
+      const [x, w] = convInputs(p)
+      const bias = data([p.co], p.seed + 3)
+      await agree('native', `fused conv2d ${act} ${JSON.stringify(p)}`, [x, w, bias], (xx, ww, bb) =>
+        [tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: [p.sh, p.sw], pad: p.pad, bias: bb, activation: act, leakyreluAlpha: 0.3 })])
+    })
+    assert.ok(nativeRan(tf.FusedConv2D) >= RUNS, 'FusedConv2D ran on oneDNN')
+  })
+
+  it('dilations and prelu fall back to cpu (same results); explicit padding runs on oneDNN', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    const x = data([1, 7, 6, 2], 3)
+    const w = data([3, 2, 2, 3], 4)
+    await agree('native', 'dilated conv2d', [x, w], (xx, ww) => [tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same', 'NHWC', 2)])
+    assert.equal(nativeKernelStats()[tf.Conv2D]?.fallback, 1, 'dilated conv2d fell back')
+    await agree('native', 'explicit-pad conv2d', [x, w], (xx, ww) =>
+      [tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, [[0, 0], [2, 1], [0, 3], [0, 0]])])
+    assert.equal(nativeKernelStats()[tf.Conv2D]?.native, 1, 'explicit padding ran on oneDNN')
+    const a = data([4, 3], 5)
+    const b = data([3, 5], 6)
+    const alpha = data([5], 7)
+    await agree('native', 'prelu fused matMul', [a, b, alpha], (aa, bb, al) =>
+      [tf.fused.matMul({ a: aa as tf.Tensor2D, b: bb as tf.Tensor2D, activation: 'prelu', preluActivationWeights: al })])
+    assert.equal(nativeKernelStats()[tf._FusedMatMul]?.fallback, 1, 'prelu fell back')
+  })
+
+  it('every cpu kernel is registered for native', (t) => {
+    if (!need(t, 'native')) return
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName)
+    assert.deepEqual(missingKernels('native', cpu), [])
+    for (const k of NATIVE_KERNELS) assert.notEqual(tf.getKernel(k, 'native')?.kernelFunc, tf.getKernel(k, 'cpu')?.kernelFunc, `${k} is overridden`)
+  })
+})
+
+describe('wasm training kernels match cpu', () => {
+  it('registers what wasm lacked, idempotently', (t) => {
+    if (!need(t, 'wasm')) return
+    const before = tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc
+    const mm = tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc
+    registerWasmTrainingKernels()
+    assert.ok(before !== undefined)
+    assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc, before)
+    assert.equal(tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc, mm)
+    assert.deepEqual(missingWasmTrainingKernels(), [])
+    assert.deepEqual(missingKernels('wasm', [tf.Conv2DBackpropFilter, tf.FFT]), [tf.FFT])
+  })
+
+  it('conv2d: values and gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', async (t) => {
+    if (!need(t, 'wasm')) return
+    await property(convProblem, async (p) => agree('wasm', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
+  })
+
+  it('conv2d gradients when the im2col buffer is split over the batch', async (t) => {
+    if (!need(t, 'wasm')) return
+    setWasmIm2colLimit(40)
+    try {
+      await property(convProblem.map((p) => ({ ...p, n: 3 })), async (p) => agree('wasm', `split conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
+    } finally {
+      setWasmIm2colLimit(1 << 24)
+    }
+  })
+
+  it('conv2dTranspose: values and gradients', async (t) => {
+    if (!need(t, 'wasm')) return
+    await property(tconvProblem, async (p) => agree('wasm', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p)))
+  })
+
+  it('matMul with transposes: values and gradients', async (t) => {
+    if (!need(t, 'wasm')) return
+    // wasm's BatchMatMul broadcasts batch dims like cpu only for equal batches or a 1.
+    await property(matmulProblem, async (p) => agree('wasm', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) => matmulAndGrads(a, b, r, p)))
+  })
+
+  it('fused matMul with transposes, bias and activations', async (t) => {
+    if (!need(t, 'wasm')) return
+    const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))
+    await property(fc.tuple(twoD, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu', 'sigmoid')), async ([p, act]) => {
+      const [a, b, r, bias] = matmulInputs(p)
+      await agree('wasm', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) => fusedValues(x, y, z, p, act))
+      if (act === 'linear' || act === 'relu') {
+        await agree('wasm', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) => fusedGrads(x, y, rr, z, p, act))
+      }
+    })
+  })
+
+  it('activation gradients (relu, leakyRelu, tanh, sigmoid, softplus)', async (t) => {
+    if (!need(t, 'wasm')) return
+    const acts: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+      relu: (x) => tf.relu(x), leakyRelu: (x) => tf.leakyRelu(x, 0.2), tanh: (x) => tf.tanh(x), sigmoid: (x) => tf.sigmoid(x), softplus: (x) => tf.softplus(x)
+    }
+    await property(fc.tuple(fc.constantFrom(...Object.keys(acts)), fc.integer({ min: 1, max: 40 }), fc.integer()), async ([name, n, seed]) => {
+      await agree('wasm', `${name} gradient`, [data([n], seed), data([n], seed + 1)], (x, r) =>
+        [acts[name](x), tf.grad((y: tf.Tensor) => acts[name](y).mul(r).sum())(x)])
+    })
+  })
+})
+
+describe('no leaks', () => {
+  for (const backend of ['native', 'wasm']) {
+    it(`${backend}: tensors and backend buffers are unchanged across repeated conv / matMul training ops`, async (t) => {
+      if (!need(t, backend)) return
+      assert.ok(await tf.setBackend(backend))
+      try {
+        const x = tf.randomUniform([2, 9, 9, 3], -1, 1, 'float32', 1) as tf.Tensor4D
+        const w = tf.randomUniform([3, 3, 3, 4], -1, 1, 'float32', 2) as tf.Tensor4D
+        const a = tf.randomUniform([5, 7], -1, 1, 'float32', 3) as tf.Tensor2D
+        const b = tf.randomUniform([6, 7], -1, 1, 'float32', 4) as tf.Tensor2D
+        const step = (): void => {
+          const out = tf.tidy(() => {
+            const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor): tf.Scalar => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same').square().sum())([x, w])
+            const [ga, gb] = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar => tf.matMul(aa, bb, false, true).relu().sum())([a, b])
+            const tc = tf.conv2dTranspose(tf.conv2d(x, w, 2, 'same'), w, [2, 9, 9, 3], 2, 'same')
+            return tf.addN([gx.sum(), gw.sum(), ga.sum(), gb.sum(), tc.sum()])
+          })
+          out.dataSync()
+          out.dispose()
+        }
+        step()
+        const m0 = tf.memory()
+        for (let i = 0; i < 5; i++) step()
+        const m1 = tf.memory()
+        assert.equal(m1.numTensors, m0.numTensors, 'numTensors')
+        assert.equal(m1.numDataBuffers, m0.numDataBuffers, 'numDataBuffers (kernel intermediates)')
+        tf.dispose([x, w, a, b])
+      } finally {
+        await tf.setBackend('cpu')
+      }
+    })
+  }
+})
