@@ -15,20 +15,22 @@ import { apply, data, prior, stop } from '../src/core/Expr.ts'
 import { player, sgd } from '../src/core/Game.ts'
 import * as L from '../src/core/Loss.ts'
 import { mlp } from '../src/nets/index.ts'
-import { useTestBackend } from './backend.ts'
+import { testBackends, useBackend } from './backend.ts'
 
 // tensor-backed properties: tiny shapes, tens of runs, pinned seeds
 const params = { seed: 424242, numRuns: 30 }
+const term = getLoss(getLeaf(), 2)
+const withPenalties = getLoss(getLeaf({ penalties: true }), 1)
+
+for (const backend of testBackends) {
+describe(`on ${backend}`, () => {
 let f: Fixture
 
 before(async () => {
-  await useTestBackend()
+  await useBackend(backend)
   f = fixture()
 })
 after(() => f.dispose())
-
-const term = getLoss(getLeaf(), 2)
-const withPenalties = getLoss(getLeaf({ penalties: true }), 1)
 
 describe('the compiler is a homomorphism (values and gradients)', () => {
   it('add', () => fc.assert(fc.property(term, term, (a, b) => C.homomorphism.add(f)(a, b)), params))
@@ -165,3 +167,5 @@ describe('second-order gradients', () => {
     smooth.dispose()
   })
 })
+})
+}

@@ -3,9 +3,7 @@ import { before, describe, it } from 'node:test'
 import * as fc from 'fast-check'
 
 import * as Est from '../laws/estimators.ts'
-import { useTestBackend } from './backend.ts'
-
-before(useTestBackend)
+import { testBackends, useBackend } from './backend.ts'
 
 const normal = fc.record({
   mean: fc.integer({ min: -8, max: 8 }).map((n) => n / 4),
@@ -13,7 +11,9 @@ const normal = fc.record({
 })
 const seed = fc.integer({ min: 1, max: 10_000 })
 
-describe('estimators on closed-form Gaussians', () => {
+for (const backend of testBackends) {
+describe(`estimators on closed-form Gaussians, on ${backend}`, () => {
+  before(() => useBackend(backend))
   it('densityRatio with the Bayes-optimal classifier estimates the true log ratio (KL both ways)', () =>
     fc.assert(fc.property(normal, normal, seed, Est.densityRatioIsLogRatio()), { seed: 7, numRuns: 20 }))
   it('latentKL with the Bayes-optimal code critic estimates KL(q ‖ p)', () =>
@@ -30,3 +30,4 @@ describe('estimators on closed-form Gaussians', () => {
       { seed: 9, numRuns: 4 }
     ))
 })
+}

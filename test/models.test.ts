@@ -19,11 +19,11 @@ import { alphaGanObjective, models } from '../src/models/index.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
 import { disposeAll, referenceNets, Z_DIM } from '../src/nets/index.ts'
-import { useTestBackend } from './backend.ts'
+import { testBackends, useBackend } from './backend.ts'
 
 let f: Fixture
 before(async () => {
-  await useTestBackend()
+  await useBackend('cpu')
   f = fixture(3)
 })
 after(() => f.dispose())
@@ -37,7 +37,10 @@ const build = (name: ModelName, arch: Arch): { game: Game; nets: Binding } => {
   return { game: models[name]({ data: [28, 28, 1], prior: [Z_DIM], nets: sigs }), nets }
 }
 
-describe('every model compiles, trains and leaks nothing', () => {
+for (const backend of testBackends) {
+describe(`every model compiles, trains and leaks nothing, on ${backend}`, () => {
+  before(() => useBackend(backend))
+  after(() => useBackend('cpu'))
   const cases: Array<[ModelName, Arch]> = [
     ...(Object.keys(models) as Array<ModelName>).map((m): [ModelName, Arch] => [m, 'mlp']),
     ['alphaGan', 'conv'],
@@ -65,6 +68,7 @@ describe('every model compiles, trains and leaks nothing', () => {
     })
   }
 })
+}
 
 describe('model reductions (DESIGN §3)', () => {
   it('α-GAN with the density-ratio terms weighted 0 is AAE, symbolically and in gradients', () => {

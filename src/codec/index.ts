@@ -171,11 +171,11 @@ export const report = (errors: t.Errors, root = '$'): ReadonlyArray<string> => {
 }
 
 /** Decodes, or returns the report lines. */
-export const decode = <A>(codec: t.Type<A>, input: unknown, root = '$'): E.Either<ReadonlyArray<string>, A> =>
+export const decode = <A, O>(codec: t.Type<A, O>, input: unknown, root = '$'): E.Either<ReadonlyArray<string>, A> =>
   pipe(
     codec.decode(input),
     E.mapLeft((errs) => report(errs, root))
   )
 
 /** Plain JSON of a term or game (they already are plain data). */
-export const encode = <A>(codec: t.Type<A>, a: A): unknown => JSON.parse(JSON.stringify(codec.encode(a)))
+export const encode = <A, O>(codec: t.Type<A, O>, a: A): unknown => JSON.parse(JSON.stringify(codec.encode(a)))
