@@ -40,7 +40,7 @@ const loadExperiment = async (path: string | undefined, overrides: { steps?: num
     }
   }
   const merged = { ...(input as object), ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}), ...(overrides.model !== undefined ? { model: overrides.model } : {}) }
-  const r = decode(ExperimentC, merged, path ?? 'config')
+  const r = decode(ExperimentC, merged, path === undefined ? '$' : `${path}: $`)
   if (E.isLeft(r)) throw new UsageError(`invalid config:\n${r.left.map((l) => `  ${l}`).join('\n')}`)
   return withDefaults(r.right)
 }

@@ -16,7 +16,8 @@ interface PositiveBrand {
 }
 const Positive = t.brand(t.number, (n): n is t.Branded<number, PositiveBrand> => Number.isFinite(n) && n > 0, 'Positive')
 
-export const ModelNameC = t.keyof({ alphaGan: null, gan: null, wganGp: null, aae: null, vae: null, vaeGan: null, bigan: null }, 'Model')
+const MODELS = { alphaGan: null, gan: null, wganGp: null, aae: null, vaeGan: null, vae: null, bigan: null }
+export const ModelNameC = t.keyof(MODELS, Object.keys(MODELS).join(' | '))
 
 export const ToyDataC = t.union([
   t.type({ kind: t.literal('ring'), modes: PositiveInt, radius: Positive, sd: Positive }),

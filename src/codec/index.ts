@@ -133,13 +133,16 @@ export const GameC: t.Type<Game> = t.type({
 // errors
 // -------------------------------------------------------------------------------------
 
-const isUnion = (c: t.Decoder<unknown, unknown>): boolean =>
-  c instanceof t.UnionType || (c instanceof t.RecursiveType && (c as t.RecursiveType<t.Any>).type instanceof t.UnionType)
+/** Codecs whose numeric context keys name alternatives or members, not positions in the document. */
+const isComposite = (c: t.Decoder<unknown, unknown>): boolean => {
+  const inner = c instanceof t.RecursiveType || c instanceof t.ExactType ? (c as t.RecursiveType<t.Any>).type : c
+  return inner instanceof t.UnionType || inner instanceof t.IntersectionType
+}
 
-/** The path into the document: union alternatives (numeric keys under a union) are not part of it. */
+/** The path into the document: union alternatives and intersection members are not part of it. */
 const path = (e: t.ValidationError): string =>
   e.context
-    .map((c, i, all) => (i === 0 || c.key === '' || isUnion(all[i - 1].type) ? '' : /^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`))
+    .map((c, i, all) => (i === 0 || c.key === '' || isComposite(all[i - 1].type) ? '' : /^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`))
     .join('')
 
 const show = (v: unknown): string => {
