@@ -169,3 +169,21 @@ describe('second-order gradients', () => {
 })
 })
 }
+
+describe('reproducibility', () => {
+  it('the same seed gives the same draws from the first step, seed 0 included', () => {
+    const f = fixture(21)
+    // sgd(0): the step reads G(z) without changing G, so the value depends on the prior draw alone
+    const game = worldGame(f, [player('p', ['G'], L.named('v', L.reconstructionL1(data, apply('G', prior))), { optimizer: sgd(0) })])
+    const firstValue = (seed: number): number => {
+      const compiled = compileGame(game, f.nets, { seed })
+      const v = compiled.step(f.data).values.get('p/v')!.dataSync()[0]
+      compiled.dispose()
+      return v
+    }
+    assert.equal(firstValue(0), firstValue(0))
+    assert.equal(firstValue(5), firstValue(5))
+    assert.notEqual(firstValue(0), firstValue(5))
+    f.dispose()
+  })
+})

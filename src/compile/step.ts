@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import { checkOrThrow } from '../core/Check.ts'
 import type { Game, Optimizer, Player } from '../core/Game.ts'
 import { shapeEquals, size, steps } from '../core/Game.ts'
-import { evaluate, Evaluation, StepEnv } from './term.ts'
+import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 
@@ -32,7 +32,7 @@ export interface CompiledGame {
 }
 
 export interface CompileOptions {
-  /** Seed of the prior and noise draws (step i uses seed + i). */
+  /** Seed of the prior and noise draws; each step's draws derive from it and the step number. */
   readonly seed?: number
 }
 
@@ -103,8 +103,8 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     tf.dispose([...last.values()])
     const i = iteration
     const b = batch.shape[0]
-    const prior = tf.randomNormal([b, ...game.prior], 0, 1, 'float32', seed + i)
-    const env = new StepEnv(nets, batch, prior, i, (seed + i) * 1_000_003)
+    const prior = tf.randomNormal([b, ...game.prior], 0, 1, 'float32', drawSeed(seed, i, 'prior'))
+    const env = new StepEnv(nets, batch, prior, i, drawSeed(seed, i))
     const values = new Map<string, tf.Scalar>()
     try {
       for (const { player, vars, optimizer } of players) {

@@ -17,12 +17,18 @@ import type { Binding } from './Net.ts'
 // the per-step environment
 // -------------------------------------------------------------------------------------
 
-/** FNV-1a: a draw's seed depends on what it is for, not on the order of first use. */
+/** FNV-1a of a string. */
 const hash = (s: string): number => {
   let h = 0x811c9dc5
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
-  return h % 1_000_000_007
+  return h
 }
+
+/**
+ * A seed for a tfjs random op from its parts: never 0, which tfjs reads as "no seed" (a
+ * `Math.random()` draw), so every draw is reproducible.
+ */
+export const drawSeed = (...parts: ReadonlyArray<number | string>): number => (hash(parts.join('/')) % 2_147_483_646) + 1
 
 /**
  * What every player of one step shares: the batch, the prior draw and the noise. Owns the tensors it
@@ -46,7 +52,7 @@ export class StepEnv {
   draw(id: string, make: (seed: number) => tf.Tensor): tf.Tensor {
     let t = this.draws.get(id)
     if (t === undefined) {
-      t = tf.keep(make(this.seed + hash(id)))
+      t = tf.keep(make(drawSeed(this.seed, id)))
       this.draws.set(id, t)
       this.owned.push(t)
     }
