@@ -9,7 +9,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
 import { missingKernels } from '../src/backend/index.ts'
-import { NATIVE_KERNELS, nativeKernelStats, nativeUnavailableReason, registerNativeBackend, resetNativeKernelStats } from '../src/backend/native.ts'
+import { NATIVE_JS_KERNELS, NATIVE_KERNELS, nativeKernelStats, nativeUnavailableReason, registerNativeBackend, resetNativeKernelStats } from '../src/backend/native.ts'
+import { setNativeMinElements } from '../src/backend/native-elementwise.ts'
 import { missingWasmTrainingKernels, registerWasmTrainingKernels, setWasmIm2colLimit } from '../src/backend/wasm-kernels.ts'
 
 const { util } = tf
@@ -189,8 +190,8 @@ function fusedGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, bias: tf.Tensor, 
   return [...tf.grads(f)([a, b, bias])]
 }
 
-const property = <T>(arb: fc.Arbitrary<T>, check: (v: T) => Promise<void>): Promise<void> =>
-  fc.assert(fc.asyncProperty(arb, check), { seed: SEED, numRuns: RUNS })
+const property = <T>(arb: fc.Arbitrary<T>, check: (v: T) => Promise<void>, runs = RUNS): Promise<void> =>
+  fc.assert(fc.asyncProperty(arb, check), { seed: SEED, numRuns: runs })
 
 function nativeRan (kernel: string): number {
   return nativeKernelStats()[kernel]?.native ?? 0
@@ -269,7 +270,245 @@ describe('native backend (oneDNN) matches cpu', () => {
     if (!need(t, 'native')) return
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName)
     assert.deepEqual(missingKernels('native', cpu), [])
-    for (const k of NATIVE_KERNELS) assert.notEqual(tf.getKernel(k, 'native')?.kernelFunc, tf.getKernel(k, 'cpu')?.kernelFunc, `${k} is overridden`)
+    for (const k of [...NATIVE_KERNELS, ...NATIVE_JS_KERNELS]) assert.notEqual(tf.getKernel(k, 'native')?.kernelFunc, tf.getKernel(k, 'cpu')?.kernelFunc, `${k} is overridden`)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise kernels, Select, Sum and Mean of `native` (src/backend/native-elementwise.ts): the
+// TypeScript loops (small tensors) and the addon's C++ loops (large ones) both, forced in turn.
+
+/** Values with the edge cases mixed in: ±0, NaN, ±∞, large and tiny magnitudes. */
+function special (shape: Array<number>, seed: number, scale = 1): Data {
+  const d = data(shape, seed)
+  const edge = [0, -0, NaN, Infinity, -Infinity, 30, -30, 1e-30, -1e-30]
+  for (let i = 0; i < d.values.length; i++) {
+    const u = d.values[i]
+    d.values[i] = Math.abs(u) > 0.9 ? edge[Math.floor((Math.abs(u) - 0.9) * 90) % edge.length] : u * scale
+  }
+  return d
+}
+
+/** Exact agreement (NaN = NaN; +0 = −0), or within `rtol` of the cpu value. */
+function assertSame (got: Array<Float32Array>, want: Array<Float32Array>, what: string, rtol = 0): void {
+  assert.equal(got.length, want.length, `${what}: number of outputs`)
+  for (let k = 0; k < want.length; k++) {
+    assert.equal(got[k].length, want[k].length, `${what}: output ${k} size`)
+    for (let i = 0; i < want[k].length; i++) {
+      const g = got[k][i]
+      const w = want[k][i]
+      if (g === w || (Number.isNaN(g) && Number.isNaN(w))) continue
+      if (rtol > 0 && Math.abs(g - w) <= rtol * Math.abs(w)) continue
+      assert.fail(`${what}: output ${k}[${i}] = ${g}, cpu ${w}`)
+    }
+  }
+}
+
+/** Agreement with cpu, on both loops; where cpu throws (a tfjs gradient bug), native throws too. */
+async function same (what: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>, rtol = 0): Promise<void> {
+  let want: Array<Float32Array> | null = null
+  try {
+    want = await on('cpu', inputs, f)
+  } catch {
+    await tf.setBackend('cpu')
+  }
+  for (const min of [Infinity, 0]) {
+    setNativeMinElements(min)
+    const where = `${what} on native (${min === 0 ? 'addon' : 'TypeScript'} loops)`
+    try {
+      if (want !== null) assertSame(await on('native', inputs, f), want, where, rtol)
+      else await assert.rejects(on('native', inputs, f), `${where}: cpu throws`)
+    } finally {
+      setNativeMinElements(4096)
+      await tf.setBackend('cpu')
+    }
+  }
+}
+
+const dim = fc.integer({ min: 1, max: 5 })
+const outShape = fc.array(dim, { minLength: 0, maxLength: 4 })
+
+/** Two broadcast-compatible shapes: equal, a scalar, a trailing or leading broadcast, or general. */
+const broadcastPair = fc.record({
+  out: outShape,
+  kind: fc.constantFrom('same', 'scalar', 'one', 'trailing', 'leading', 'general', 'lower-rank'),
+  cut: fc.nat(),
+  mask: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+  swap: fc.boolean(),
+  seed: fc.integer()
+}).map((p) => {
+  const r = p.out.length
+  const k = r === 0 ? 0 : p.cut % (r + 1)
+  const small: Array<number> = ({
+    same: () => [...p.out],
+    scalar: () => [],
+    one: () => [1],
+    trailing: () => [...new Array<number>(k).fill(1), ...p.out.slice(k)],
+    leading: () => [...p.out.slice(0, k), ...new Array<number>(r - k).fill(1)],
+    general: () => p.out.map((d, i) => (p.mask[i] ? 1 : d)),
+    'lower-rank': () => p.out.slice(k)
+  } as Record<string, () => Array<number>>)[p.kind]()
+  const [a, b] = p.swap ? [small, [...p.out]] : [[...p.out], small]
+  return { a, b, kind: p.kind, seed: p.seed }
+})
+
+const BINARY_OPS: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, maximum: tf.maximum, minimum: tf.minimum,
+  squaredDifference: tf.squaredDifference, greater: tf.greater, greaterEqual: tf.greaterEqual,
+  less: tf.less, lessEqual: tf.lessEqual, equal: tf.equal, notEqual: tf.notEqual
+}
+
+const DIFFERENTIABLE_BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'squaredDifference']
+
+const UNARY_OPS: Record<string, { f: (x: tf.Tensor) => tf.Tensor; grad?: boolean; domain?: (x: tf.Tensor) => tf.Tensor }> = {
+  relu: { f: tf.relu, grad: true },
+  relu6: { f: (x) => tf.relu6(x.mul(8)), grad: true },
+  leakyRelu: { f: (x) => tf.leakyRelu(x, 0.2), grad: true },
+  leakyRelu3: { f: (x) => tf.leakyRelu(x, 3), grad: true },
+  elu: { f: tf.elu, grad: true },
+  step: { f: (x) => tf.step(x) },
+  stepAlpha: { f: (x) => tf.step(x, 0.3) },
+  abs: { f: tf.abs, grad: true },
+  neg: { f: tf.neg, grad: true },
+  square: { f: tf.square, grad: true },
+  exp: { f: tf.exp, grad: true },
+  log: { f: tf.log, grad: true, domain: (x) => x.abs().add(0.1) },
+  softplus: { f: (x) => tf.softplus(x.mul(20)), grad: true },
+  sigmoid: { f: tf.sigmoid, grad: true },
+  tanh: { f: tf.tanh, grad: true },
+  sqrt: { f: tf.sqrt, grad: true, domain: (x) => x.abs().add(0.1) },
+  rsqrt: { f: tf.rsqrt, grad: true, domain: (x) => x.abs().add(0.1) },
+  reciprocal: { f: tf.reciprocal, grad: true, domain: (x) => x.abs().add(0.1) }
+}
+
+/** Exp, log, tanh (sigmoid, softplus, elu) come from the C library in the addon, V8's fdlibm in JS. */
+const LIBM = new Set(['elu', 'exp', 'log', 'softplus', 'sigmoid', 'tanh'])
+
+/** A shape and axes to reduce over: contiguous or not, negative, all, keepDims. */
+const reduceProblem = fc.record({
+  shape: fc.array(dim, { minLength: 0, maxLength: 4 }),
+  pick: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+  negative: fc.boolean(),
+  all: fc.boolean(),
+  keepDims: fc.boolean(),
+  seed: fc.integer()
+}).map((p) => {
+  const r = p.shape.length
+  const axes = p.shape.map((_, i) => i).filter((i) => p.pick[i]).map((i) => (p.negative ? i - r : i))
+  return { shape: p.shape, axis: p.all || axes.length === 0 ? undefined : axes, keepDims: p.keepDims, seed: p.seed }
+})
+
+function nativeCalls (kernels: Array<string>): number {
+  const st = nativeKernelStats()
+  return kernels.reduce((n, k) => n + (st[k]?.native ?? 0), 0)
+}
+
+describe('native element-wise kernels match cpu', () => {
+  it('binary ops with equal shapes, scalars, trailing, leading and general broadcasts: values', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(fc.tuple(broadcastPair, fc.constantFrom(...Object.keys(BINARY_OPS))), async ([p, op]) => {
+      await same(`${op} ${JSON.stringify(p)}`, [special(p.a, p.seed), special(p.b, p.seed + 1)], (a, b) => [BINARY_OPS[op](a, b)])
+    }, 4 * RUNS)
+    // The same shapes with a repeated operand, so that equal elements meet (Equal, ≥, Maximum…).
+    await property(fc.tuple(broadcastPair, fc.constantFrom(...Object.keys(BINARY_OPS))), async ([p, op]) => {
+      await same(`${op}(x, x) ${JSON.stringify(p)}`, [special(p.a, p.seed)], (a) => [BINARY_OPS[op](a, a)])
+    })
+    assert.ok(nativeCalls([tf.Add, tf.Sub, tf.Multiply, tf.RealDiv, tf.Greater, tf.Equal]) > 0, 'fast paths ran')
+  })
+
+  it('binary ops: gradients with broadcasting (Sum over the broadcast axes)', async (t) => {
+    if (!need(t, 'native')) return
+    await property(fc.tuple(broadcastPair, fc.constantFrom(...DIFFERENTIABLE_BINARY)), async ([p, op]) => {
+      const outS = tf.tidy(() => tf.broadcastTo(tf.zeros(p.a), tf.broadcast_util.assertAndGetBroadcastShape(p.a, p.b)).shape)
+      await same(`${op} gradient ${JSON.stringify(p)}`, [data(p.a, p.seed), data(p.b, p.seed + 1), data(outS, p.seed + 2)],
+        (a, b, r) => [...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => BINARY_OPS[op](x, y).mul(r).sum())([a, b])], 1e-6)
+    })
+  })
+
+  it('bias add [B, n] + [n] and per-row scale [B, n] · [B, 1] use the fast paths', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(fc.record({ b: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 1, max: 9 }), seed: fc.integer() }), async (p) => {
+      await same(`bias add ${JSON.stringify(p)}`, [data([p.b, p.n], p.seed), data([p.n], p.seed + 1), data([p.b, 1], p.seed + 2)],
+        (x, bias, s) => [tf.add(x, bias), tf.mul(x, s), tf.sub(s, x), ...tf.grads((u: tf.Tensor, v: tf.Tensor): tf.Scalar => tf.add(u, v).relu().sum())([x, bias])])
+    })
+    const st = nativeKernelStats()
+    assert.equal(st[tf.Add]?.fallback ?? 0, 0, 'bias add never fell back')
+    assert.equal(st[tf.Multiply]?.fallback ?? 0, 0, 'row scale never fell back')
+    assert.equal(st[tf.Sum]?.fallback ?? 0, 0, 'bias gradient never fell back')
+  })
+
+  it('general broadcasts fall back to cpu', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await same('[3, 1] + [1, 4]', [data([3, 1], 1), data([1, 4], 2)], (a, b) => [tf.add(a, b)])
+    await same('[2, 3, 4] · [2, 1, 4]', [data([2, 3, 4], 1), data([2, 1, 4], 2)], (a, b) => [tf.mul(a, b)])
+    await same('int32 add', [data([5], 3)], (a) => [tf.add(a.toInt(), tf.scalar(2, 'int32')).toFloat()])
+    const st = nativeKernelStats()
+    assert.equal(st[tf.Add]?.fallback, 4, 'Add fell back (twice per backend run)')
+    assert.equal(st[tf.Multiply]?.fallback, 2, 'Multiply fell back')
+  })
+
+  it('unary ops: values (edge cases included) and gradients', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(fc.tuple(outShape, fc.constantFrom(...Object.keys(UNARY_OPS)), fc.integer()), async ([shape, op, seed]) => {
+      const u = UNARY_OPS[op]
+      const rtol = LIBM.has(op) ? 1e-6 : 0
+      await same(`${op} ${JSON.stringify(shape)}`, [special(shape, seed, 3)], (x) => [u.f(x)], rtol)
+      if (u.grad === true) {
+        await same(`${op} gradient ${JSON.stringify(shape)}`, [data(shape, seed), data(shape, seed + 1)], (x, r) => {
+          const dom = u.domain ?? ((y: tf.Tensor) => y)
+          return [tf.grad((y: tf.Tensor): tf.Scalar => u.f(dom(y)).mul(r).sum())(x)]
+        }, 1e-6)
+      }
+    })
+    assert.ok(nativeCalls([tf.Relu, tf.LeakyRelu, tf.Step, tf.Exp, tf.Tanh, tf.Sigmoid, tf.Softplus, tf.Sqrt]) > 0, 'fast paths ran')
+  })
+
+  it('select (where): values, gradients, and the rank-1 condition falls back', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(fc.tuple(outShape, fc.integer()), async ([shape, seed]) => {
+      await same(`where ${JSON.stringify(shape)}`, [special(shape, seed), data(shape, seed + 1), data(shape, seed + 2), data(shape, seed + 3)], (c, a, b, r) =>
+        [tf.where(tf.greater(c, 0), a, b), ...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.where(tf.greater(c, 0), x, y).mul(r).sum())([a, b])])
+    })
+    assert.ok(nativeCalls([tf.Select]) > 0, 'Select ran natively')
+    resetNativeKernelStats()
+    // tf.where broadcasts the condition first; the kernel itself also takes a rank-1 one.
+    await same('Select with a rank-1 condition', [data([3], 1), data([3, 4], 2), data([3, 4], 3)], (c, a, b) =>
+      [tf.engine().runKernel(tf.Select, { condition: tf.greater(c, 0), t: a, e: b }) as tf.Tensor])
+    assert.equal(nativeKernelStats()[tf.Select]?.fallback, 2, 'rank-1 condition fell back')
+  })
+
+  it('sum and mean over any axes, keepDims: values and gradients', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    await property(reduceProblem, async (p) => {
+      await same(`sum/mean ${JSON.stringify(p)}`, [special(p.shape, p.seed)], (x) => [tf.sum(x, p.axis, p.keepDims), tf.mean(x, p.axis, p.keepDims)])
+      await same(`sum/mean gradients ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) =>
+        [tf.grad((y: tf.Tensor): tf.Scalar => tf.sum(y, p.axis, p.keepDims).square().sum().add(tf.mean(y, p.axis, p.keepDims).sum()))(x)], 1e-6)
+    })
+    assert.ok(nativeCalls([tf.Sum, tf.Mean]) > 0, 'Sum and Mean ran natively')
+    assert.ok((nativeKernelStats()[tf.Sum]?.fallback ?? 0) > 0, 'scattered axes fell back')
+  })
+
+  it('an Adam training step of an MLP matches cpu', async (t) => {
+    if (!need(t, 'native')) return
+    const train = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor): Array<tf.Tensor> => {
+      const v1 = tf.variable(w1)
+      const v2 = tf.variable(w2)
+      const opt = tf.train.adam(0.01, 0.5, 0.999)
+      for (let i = 0; i < 3; i++) {
+        opt.minimize(() => tf.leakyRelu(tf.add(tf.matMul(tf.relu(tf.matMul(x, v1)), v2), 0.1), 0.2).square().mean() as tf.Scalar)
+      }
+      const out = [v1.clone(), v2.clone()]
+      opt.dispose()
+      tf.dispose([v1, v2])
+      return out
+    }
+    await same('adam step', [data([16, 5], 1), data([5, 9], 2), data([9, 3], 3)], train, 1e-6)
   })
 })
 
@@ -351,7 +590,10 @@ describe('no leaks', () => {
             const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor): tf.Scalar => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same').square().sum())([x, w])
             const [ga, gb] = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar => tf.matMul(aa, bb, false, true).relu().sum())([a, b])
             const tc = tf.conv2dTranspose(tf.conv2d(x, w, 2, 'same'), w, [2, 9, 9, 3], 2, 'same')
-            return tf.addN([gx.sum(), gw.sum(), ga.sum(), gb.sum(), tc.sum()])
+            const mask = tf.greater(b.slice([0, 0], [5, 7]), 0)
+            const ew = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar =>
+              tf.where(mask, tf.leakyRelu(aa, 0.2), tf.sigmoid(aa)).add(tf.sum(bb, 0)).mul(aa.div(2)).square().mean())([a, b])
+            return tf.addN([gx.sum(), gw.sum(), ga.sum(), gb.sum(), tc.sum(), ew[0].sum(), ew[1].sum()])
           })
           out.dataSync()
           out.dispose()

@@ -13,6 +13,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
+#include "elementwise.h"
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -421,6 +423,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));
+  RegisterElementwise(env, exports);
   return exports;
 }
 

@@ -8,12 +8,18 @@
  * forward pass) and Conv2DBackpropFilter. Anything the addon does not handle (NCHW, dilations,
  * non-float32, prelu, odd broadcasts) goes to the cpu kernel, so results never depend on
  * whether a case is covered.
+ *
+ * Also overridden (./native-elementwise.ts): the element-wise binary and unary ops, Select, Sum
+ * and Mean, whose generic cpu kernels otherwise dominate a training step (10× the matmuls on the
+ * reference mlp): TypeScript loops for small tensors, the addon's vectorised C++ loops for large
+ * ones, with the cpu kernels' exact values; other dtypes and broadcasts go to the cpu kernel.
  */
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import { ELEMENTWISE_KERNELS, elementwiseKernels, type ElementwiseAddon } from './native-elementwise.ts'
 
 const { backend_util, broadcast_util, util } = tf
 
@@ -27,6 +33,12 @@ export interface NativeAddon {
   info(): { version: string; cpuRuntime: number; threads: number; cachedPrimitives: number }
   setThreads(n: number): number
   clearCache(): void
+  /** Element-wise kernels (native/src/elementwise.cc); absent from builds before them. */
+  binary?: ElementwiseAddon['binary']
+  unary?: ElementwiseAddon['unary']
+  select?: ElementwiseAddon['select']
+  reduceSum?: ElementwiseAddon['reduceSum']
+  tuneMalloc?(mmapThreshold?: number, trimThreshold?: number): boolean
 }
 
 export const NATIVE_BACKEND = 'native'
@@ -35,6 +47,13 @@ export const NATIVE_BACKEND = 'native'
 export const NATIVE_KERNELS: ReadonlyArray<string> = [
   tf.BatchMatMul, tf._FusedMatMul, tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter
 ]
+
+/**
+ * The element-wise, Select, Sum and Mean kernels this backend computes with its own TypeScript
+ * loops (./native-elementwise.ts), falling back to cpu outside their fast paths. Not registered
+ * when LOSS_ALGEBRA_NATIVE_ELEMENTWISE=0 (for comparisons).
+ */
+export const NATIVE_JS_KERNELS: ReadonlyArray<string> = ELEMENTWISE_KERNELS
 
 const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/loss_algebra_native.node', import.meta.url))
 
@@ -53,7 +72,7 @@ function count (kernel: string, path: 'native' | 'fallback'): void {
   s[path]++
 }
 
-/** How many calls of each overridden kernel ran on oneDNN, and how many fell back to cpu. */
+/** How many calls of each overridden kernel ran on oneDNN (or the backend's own loops), and how many fell back to cpu. */
 export function nativeKernelStats (): Record<string, { native: number; fallback: number }> {
   return Object.fromEntries([...stats].map(([k, v]) => [k, { ...v }]))
 }
@@ -95,6 +114,11 @@ export function loadNativeAddon (): NativeAddon | null {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon
     loadError = null
     addon.setThreads(defaultThreads())
+    // Keep freed tensor buffers in the malloc heap (glibc): without this every tensor of
+    // ≥ 128 KiB is a fresh mmap whose pages all fault on first write, which cost more than the
+    // element-wise kernels themselves (1.6 MB: ~400 µs). LOSS_ALGEBRA_NATIVE_MALLOC=0 leaves
+    // malloc as it is.
+    if (process.env.LOSS_ALGEBRA_NATIVE_MALLOC !== '0') addon.tuneMalloc?.()
   } catch (e) {
     loadError = `native addon does not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`
   }
@@ -367,6 +391,7 @@ function registerNativeKernels (lib: NativeAddon): void {
     [tf.Conv2DBackpropInput, (a) => conv2DBackpropInput(a, lib)],
     [tf.Conv2DBackpropFilter, (a) => conv2DBackpropFilter(a, lib)]
   ]
+  if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0') overrides.push(...elementwiseKernels(count, lib))
   for (const [kernelName, f] of overrides) {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) !== undefined) continue
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: f as unknown as tf.KernelFunc })
