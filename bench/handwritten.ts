@@ -1,6 +1,6 @@
 /**
  * The baseline: each model's training step written by hand in plain tfjs, on the same `Net`s the
- * compiler gets. Explicit `tf.variableGrads(f, varList)` + `optimizer.applyGradients`, the players in
+ * compiler gets. Explicit `tf.variableGrads(f, varList)` + the same Adam update as the compiled step, the players in
  * the order of `src/models/index.ts`, each recomputing its forward pass with the current weights
  * (what the compiled step does), and the loss formulas the models compile to:
  *
@@ -17,9 +17,16 @@
 import * as tf from '@tensorflow/tfjs'
 
 import type { Net } from '../src/compile/Net.ts'
+import type { Updater } from '../src/compile/optim.ts'
+import { adamUpdater } from '../src/compile/optim.ts'
 import { drawSeed } from '../src/compile/term.ts'
 import type { ModelName } from '../src/models/index.ts'
 import { Z_DIM } from '../src/nets/index.ts'
+
+interface Opt {
+  step(varList: ReadonlyArray<tf.Variable>, grads: tf.NamedTensorMap): void
+  dispose(): void
+}
 
 export type Nets = Readonly<Record<'E' | 'G' | 'D' | 'C' | 'J', Net>>
 
@@ -54,11 +61,18 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
   const { E, G, D, C, J } = nets
   const seed = o.seed ?? 0
   const lambda = o.lambda ?? 1
-  const adam = (): tf.Optimizer => tf.train.adam(o.learningRate ?? 2e-4, o.beta1 ?? 0.5, o.beta2 ?? 0.999)
   const vars = (...ns: Array<Net>): Array<tf.Variable> => ns.flatMap((n) => n.variables as Array<tf.Variable>)
-  const optimizers: Array<tf.Optimizer> = []
-  const opt = (): tf.Optimizer => {
-    const made = adam()
+  const optimizers: Array<Opt> = []
+  /** Adam, the same fused update the compiled step uses (src/compile/optim.ts), bound to its var list on first use. */
+  const opt = (): Opt => {
+    let u: Updater | null = null
+    const made: Opt = {
+      step: (varList, grads) => {
+        u ??= adamUpdater(varList, o.learningRate ?? 2e-4, o.beta1 ?? 0.5, o.beta2 ?? 0.999)
+        u.apply(varList.map((v) => grads[v.name] ?? null))
+      },
+      dispose: () => u?.dispose()
+    }
     optimizers.push(made)
     return made
   }
@@ -67,9 +81,9 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
   let iteration = 0
 
   /** One player's update: its loss differentiated with respect to its own variables only. */
-  const update = (out: Map<string, tf.Scalar>, name: string, optimizer: tf.Optimizer, varList: Array<tf.Variable>, f: () => tf.Scalar): void => {
+  const update = (out: Map<string, tf.Scalar>, name: string, optimizer: Opt, varList: Array<tf.Variable>, f: () => tf.Scalar): void => {
     const { value, grads } = tf.variableGrads(f, varList)
-    optimizer.applyGradients(grads)
+    optimizer.step(varList, grads)
     tf.dispose(grads)
     out.set(name, value)
   }

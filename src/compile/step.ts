@@ -6,11 +6,12 @@
 import * as tf from '@tensorflow/tfjs'
 
 import { checkOrThrow } from '../core/Check.ts'
-import type { Game, Optimizer, Player } from '../core/Game.ts'
+import type { Game, Player } from '../core/Game.ts'
 import { shapeEquals, size, steps } from '../core/Game.ts'
 import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
+import { updater } from './optim.ts'
 
 /** What one step reports: the scalars, still on the device (no sync until read). */
 export interface StepReport {
@@ -61,9 +62,6 @@ export const readValues = async (report: StepReport): Promise<Record<string, num
   return out
 }
 
-const makeOptimizer = (o: Optimizer): tf.Optimizer =>
-  o._tag === 'Adam' ? tf.train.adam(o.learningRate, o.beta1, o.beta2) : tf.train.sgd(o.learningRate)
-
 const checkBinding = (game: Game, nets: Binding): void => {
   const problems: Array<string> = []
   for (const [name, s] of Object.entries(game.nets)) {
@@ -91,11 +89,10 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   checkBinding(game, nets)
   registerSecondOrderGradients()
   const seed = options.seed ?? 0
-  const players = game.players.map((p: Player) => ({
-    player: p,
-    vars: p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>,
-    optimizer: makeOptimizer(p.optimizer)
-  }))
+  const players = game.players.map((p: Player) => {
+    const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
+    return { player: p, vars, optimizer: updater(p.optimizer, vars) }
+  })
   let iteration = 0
   let last: Map<string, tf.Scalar> = new Map()
 
@@ -110,7 +107,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
       for (const { player, vars, optimizer } of players) {
         if (!steps(player, i)) continue
         const { value, grads } = tf.variableGrads(() => evaluate(player.loss, new Evaluation(env, player.name)), vars)
-        optimizer.applyGradients(grads)
+        optimizer.apply(vars.map((v) => grads[v.name] ?? null))
         tf.dispose(grads)
         values.set(player.name, value)
       }

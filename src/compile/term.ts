@@ -130,7 +130,9 @@ export class Evaluation {
         return stopGradient(this.expr(e.expr))
       case 'Chunk': {
         const t = this.expr(e.expr)
-        return tf.split(t, e.count, t.rank - 1)[e.index]
+        const part = t.shape[t.rank - 1] / e.count
+        const begin = t.shape.map((_, i) => (i === t.rank - 1 ? e.index * part : 0))
+        return tf.slice(t, begin, t.shape.map((d, i) => (i === t.rank - 1 ? part : d)))
       }
     }
   }

@@ -1,0 +1,62 @@
+/**
+ * One pass of Adam over a variable's own memory, where the backend lets us reach it (`cpu`, `native`:
+ * Float32Arrays; `wasm`: a view of its heap). tfjs's Adam makes about a dozen passes over every
+ * parameter, with a new tensor each; this makes one and allocates nothing.
+ *
+ * Only when the variable, its moments and its gradient are float32 and the variable's data is not
+ * shared (backend refCount 1: no clone of it would see the update); otherwise it reports `false`
+ * and the caller does the update with tensor ops.
+ */
+import * as tf from '@tensorflow/tfjs'
+
+/** Adam's step with the bias corrections folded in: w −= lr·m/(√v + ε̂), m and v updated first. */
+export interface AdamCoefficients {
+  readonly beta1: number
+  readonly beta2: number
+  /** lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) */
+  readonly rate: number
+  /** ε·√(1 − β₂ᵗ) */
+  readonly epsilon: number
+}
+
+interface ArrayBackend {
+  refCount(dataId: object): number
+  data?: { get(dataId: object): { values?: unknown } | undefined }
+  typedArrayFromHeap?(t: tf.TensorInfo): unknown
+}
+
+const view = (backend: ArrayBackend, t: tf.Tensor): Float32Array | null => {
+  if (t.dtype !== 'float32') return null
+  const v =
+    backend.typedArrayFromHeap !== undefined
+      ? backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype })
+      : backend.data?.get(t.dataId)?.values
+  return v instanceof Float32Array && v.length === t.size ? v : null
+}
+
+const SUPPORTED = new Set(['cpu', 'native', 'wasm'])
+
+/** Updates `w`, `m` and `v` in place from gradient `g`; `false` (nothing changed) where it cannot. */
+export const adamInPlace = (w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, c: AdamCoefficients): boolean => {
+  const name = tf.getBackend()
+  if (!SUPPORTED.has(name)) return false
+  const backend = tf.backend() as unknown as ArrayBackend
+  for (const t of [w, m, v]) if (backend.refCount(t.dataId) !== 1) return false
+  const W = view(backend, w)
+  const G = view(backend, g)
+  const M = view(backend, m)
+  const V = view(backend, v)
+  if (W === null || G === null || M === null || V === null || G.length !== W.length) return false
+  const { beta1, beta2, rate, epsilon } = c
+  const a1 = 1 - beta1
+  const a2 = 1 - beta2
+  for (let i = 0; i < W.length; i++) {
+    const gi = G[i]
+    const mi = beta1 * M[i] + a1 * gi
+    const vi = beta2 * V[i] + a2 * gi * gi
+    M[i] = mi
+    V[i] = vi
+    W[i] -= (rate * mi) / (Math.sqrt(vi) + epsilon)
+  }
+  return true
+}

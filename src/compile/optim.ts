@@ -1,0 +1,61 @@
+/**
+ * Optimisers for compiled games: Adam as one fused pass per variable where the backend allows
+ * (src/backend/adam.ts), the same update with tensor ops elsewhere; SGD through tfjs.
+ * Slots (moments) live in variables the optimiser owns and frees with `dispose`.
+ * @since 0.1.0
+ */
+import * as tf from '@tensorflow/tfjs'
+
+import { adamInPlace } from '../backend/adam.ts'
+import type { Optimizer } from '../core/Game.ts'
+
+export interface Updater {
+  /** Applies gradients (one per variable, in the order of `vars`; null: no gradient, no change). */
+  apply(grads: ReadonlyArray<tf.Tensor | null>): void
+  dispose(): void
+}
+
+const EPSILON = 1e-7 // tfjs's Adam default (backend epsilon for float32)
+
+export const adamUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number, beta1: number, beta2: number): Updater => {
+  const m = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)))
+  const v = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)))
+  let t = 0
+  return {
+    apply: (grads) => {
+      t++
+      const correction2 = Math.sqrt(1 - beta2 ** t)
+      const c = { beta1, beta2, rate: (learningRate * correction2) / (1 - beta1 ** t), epsilon: EPSILON * correction2 }
+      vars.forEach((w, i) => {
+        const g = grads[i]
+        if (g == null || adamInPlace(w, g, m[i], v[i], c)) return
+        tf.tidy(() => {
+          const mi = tf.add(tf.mul(m[i], beta1), tf.mul(g, 1 - beta1))
+          const vi = tf.add(tf.mul(v[i], beta2), tf.mul(tf.square(g), 1 - beta2))
+          m[i].assign(mi)
+          v[i].assign(vi)
+          w.assign(tf.sub(w, tf.div(tf.mul(mi, c.rate), tf.add(tf.sqrt(vi), c.epsilon))))
+        })
+      })
+    },
+    dispose: () => tf.dispose([...m, ...v])
+  }
+}
+
+const sgdUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number): Updater => {
+  const opt = tf.train.sgd(learningRate)
+  return {
+    apply: (grads) => {
+      const named: tf.NamedTensorMap = {}
+      vars.forEach((w, i) => {
+        const g = grads[i]
+        if (g != null) named[w.name] = g
+      })
+      opt.applyGradients(named)
+    },
+    dispose: () => opt.dispose()
+  }
+}
+
+export const updater = (o: Optimizer, vars: ReadonlyArray<tf.Variable>): Updater =>
+  o._tag === 'Adam' ? adamUpdater(vars, o.learningRate, o.beta1, o.beta2) : sgdUpdater(vars, o.learningRate)

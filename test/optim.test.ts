@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import * as tf from '@tensorflow/tfjs'
+import * as fc from 'fast-check'
+
+import { adamInPlace } from '../src/backend/adam.ts'
+import { adamUpdater } from '../src/compile/optim.ts'
+import { testBackends, useBackend } from './backend.ts'
+
+/** Three Adam steps on random variables and gradients: ours against tf.train.adam. */
+const agreesWithTfjs = (shape: ReadonlyArray<number>, seed: number, lr: number, b1: number, b2: number, cloneFirst: boolean): boolean => {
+  const [ours, theirs] = tf.tidy(() => {
+    const init = tf.randomNormal([...shape], 0, 1, 'float32', seed)
+    return [tf.variable(init.clone(), true), tf.variable(init.clone(), true)]
+  })
+  const mine = adamUpdater([ours], lr, b1, b2)
+  const reference = tf.train.adam(lr, b1, b2)
+  // a live clone shares the variable's memory: the update must not write through it
+  const snapshot = cloneFirst ? tf.clone(ours) : null
+  const before = snapshot?.dataSync().slice()
+  try {
+    for (let s = 0; s < 3; s++) {
+      const g = tf.randomNormal([...shape], 0, 1, 'float32', seed * 31 + s + 1)
+      mine.apply([g])
+      reference.applyGradients([{ name: theirs.name, tensor: g }])
+      g.dispose()
+    }
+    const [a, b] = [ours.dataSync(), theirs.dataSync()]
+    const close = a.every((x, i) => Math.abs(x - b[i]) <= 1e-6 + 1e-5 * Math.abs(b[i]))
+    const untouched = snapshot === null || snapshot.dataSync().every((x, i) => x === before![i])
+    return close && untouched
+  } finally {
+    mine.dispose()
+    reference.dispose()
+    tf.dispose([ours, theirs, ...(snapshot ? [snapshot] : [])])
+  }
+}
+
+for (const backend of testBackends) {
+  describe(`fused Adam on ${backend}`, () => {
+    it('matches tf.train.adam over three steps, and never writes through a clone', async () => {
+      await useBackend(backend)
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+          fc.integer({ min: 1, max: 1000 }),
+          fc.constantFrom(1e-3, 2e-4, 0.05),
+          fc.constantFrom(0, 0.5, 0.9),
+          fc.constantFrom(0.9, 0.999),
+          fc.boolean(),
+          agreesWithTfjs
+        ),
+        { seed: 17, numRuns: 25 }
+      )
+    })
+    it('updates in place where the memory is the variable’s own, and only there', async () => {
+      await useBackend(backend)
+      // made in a tidy, so the initial tensors are freed and the variables own their memory
+      const [w, m, v] = tf.tidy(() => [tf.variable(tf.ones([3])), tf.variable(tf.zeros([3])), tf.variable(tf.zeros([3]))])
+      const init = tf.ones([3])
+      const aliased = tf.variable(init)
+      assert.equal(adamInPlace(aliased, init, m, v, { beta1: 0.5, beta2: 0.999, rate: 0.1, epsilon: 1e-7 }), false, 'a variable sharing its initial tensor is not updated in place')
+      assert.deepEqual(Array.from(init.dataSync()), [1, 1, 1])
+      tf.dispose([init, aliased])
+      const g = tf.ones([3])
+      const c = { beta1: 0.5, beta2: 0.999, rate: 0.1, epsilon: 1e-7 }
+      const expected = ['cpu', 'native', 'wasm'].includes(backend)
+      assert.equal(adamInPlace(w, g, m, v, c), expected)
+      if (expected) assert.ok(Math.abs(w.dataSync()[0] - (1 - 0.1 * 0.5 / (Math.sqrt(0.001) + 1e-7))) < 1e-6)
+      // a clone shares memory on cpu and native (wasm copies): the update must not show through it
+      const shared = tf.clone(w)
+      const seen = Array.from(shared.dataSync())
+      adamInPlace(w, g, m, v, c)
+      assert.deepEqual(Array.from(shared.dataSync()), seen)
+      tf.dispose([w, m, v, g, shared])
+    })
+    it('leaks no tensor', async () => {
+      await useBackend(backend)
+      const w = tf.variable(tf.ones([4, 3]))
+      const u = adamUpdater([w], 1e-3, 0.5, 0.999)
+      const g = tf.ones([4, 3])
+      u.apply([g])
+      const n = tf.memory().numTensors
+      for (let i = 0; i < 3; i++) u.apply([g, null].slice(0, 1))
+      assert.equal(tf.memory().numTensors, n)
+      u.dispose()
+      tf.dispose([w, g])
+    })
+  })
+}
