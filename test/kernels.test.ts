@@ -494,6 +494,29 @@ describe('native element-wise kernels match cpu', () => {
     assert.ok((nativeKernelStats()[tf.Sum]?.fallback ?? 0) > 0, 'scattered axes fell back')
   })
 
+  it('slice and split (concat’s gradient): values and gradients, any axis', async (t) => {
+    if (!need(t, 'native')) return
+    resetNativeKernelStats()
+    const sliceProblem = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+      seed: fc.integer({ min: 1, max: 1000 }),
+      at: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 8, maxLength: 8 })
+    }).map((p) => {
+      const begin = p.shape.map((d, i) => Math.floor(p.at[i] * d))
+      const size = p.shape.map((d, i) => Math.max(1, Math.floor(p.at[i + 4] * (d - begin[i]))))
+      const axis = Math.floor(p.at[7] * p.shape.length) % p.shape.length
+      return { shape: p.shape, seed: p.seed, begin, size, axis }
+    })
+    await property(sliceProblem, async (p) => {
+      await same(`slice ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) => [tf.slice(x, p.begin, p.size)])
+      const parts = p.shape[p.axis] >= 2 ? [1, p.shape[p.axis] - 1] : [p.shape[p.axis]]
+      await same(`split ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) => tf.split(x, parts, p.axis))
+      await same(`concat gradient ${JSON.stringify(p)}`, [data(p.shape, p.seed), data(p.shape, p.seed + 1)], (x, y) =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], p.axis).square().sum())([x, y]))
+    })
+    assert.ok(nativeCalls([tf.Slice, tf.SplitV]) > 0, 'Slice and SplitV ran natively')
+  })
+
   it('an Adam training step of an MLP matches cpu', async (t) => {
     if (!need(t, 'native')) return
     const train = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor): Array<tf.Tensor> => {

@@ -32,7 +32,7 @@ const { backend_util, util } = tf
 
 type Inputs = Record<string, tf.TensorInfo>
 interface KernelArgs { inputs: Inputs; backend: MathBackendCPU; attrs: tf.NamedAttrMap }
-type Kernel = (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo>
+export type Kernel = (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo>
 export type Counter = (kernel: string, path: 'native' | 'fallback') => void
 
 /** The addon's element-wise entry points (native/src/elementwise.cc). */
@@ -52,7 +52,7 @@ export function setNativeMinElements (n: number): void {
 }
 
 /** A float32 (or bool) output buffer; large ones skip zero-filling, as every element is written. */
-function allocF32 (n: number): Float32Array {
+export function allocF32 (n: number): Float32Array {
   if (n < 16384) return new Float32Array(n)
   const b = Buffer.allocUnsafeSlow(4 * n)
   return new Float32Array(b.buffer, b.byteOffset, n)
@@ -64,13 +64,13 @@ function allocU8 (n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n)
 }
 
-function f32 (backend: MathBackendCPU, t: tf.TensorInfo | undefined): Float32Array | null {
+export function f32 (backend: MathBackendCPU, t: tf.TensorInfo | undefined): Float32Array | null {
   if (t == null || t.dtype !== 'float32') return null
   const v = backend.data.get(t.dataId)?.values
   return v instanceof Float32Array ? v : null
 }
 
-function cpuKernel (name: string): Kernel {
+export function cpuKernel (name: string): Kernel {
   const k = tf.getKernel(name, 'cpu')
   if (k === undefined) throw new Error(`cpu backend has no kernel ${name}`)
   return k.kernelFunc as unknown as Kernel

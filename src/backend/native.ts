@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import { COPY_KERNELS, copyKernels } from './native-copy.ts'
 import { ELEMENTWISE_KERNELS, elementwiseKernels, type ElementwiseAddon } from './native-elementwise.ts'
 
 const { backend_util, broadcast_util, util } = tf
@@ -53,7 +54,7 @@ export const NATIVE_KERNELS: ReadonlyArray<string> = [
  * loops (./native-elementwise.ts), falling back to cpu outside their fast paths. Not registered
  * when LOSS_ALGEBRA_NATIVE_ELEMENTWISE=0 (for comparisons).
  */
-export const NATIVE_JS_KERNELS: ReadonlyArray<string> = ELEMENTWISE_KERNELS
+export const NATIVE_JS_KERNELS: ReadonlyArray<string> = [...ELEMENTWISE_KERNELS, ...COPY_KERNELS]
 
 const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/loss_algebra_native.node', import.meta.url))
 
@@ -391,7 +392,7 @@ function registerNativeKernels (lib: NativeAddon): void {
     [tf.Conv2DBackpropInput, (a) => conv2DBackpropInput(a, lib)],
     [tf.Conv2DBackpropFilter, (a) => conv2DBackpropFilter(a, lib)]
   ]
-  if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0') overrides.push(...elementwiseKernels(count, lib))
+  if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0') overrides.push(...elementwiseKernels(count, lib), ...copyKernels(count))
   for (const [kernelName, f] of overrides) {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) !== undefined) continue
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: f as unknown as tf.KernelFunc })
