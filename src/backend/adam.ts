@@ -1,7 +1,7 @@
 /**
- * One pass of Adam over a variable's own memory, where the backend lets us reach it (`cpu`, `native`:
- * Float32Arrays; `wasm`: a view of its heap). tfjs's Adam makes about a dozen passes over every
- * parameter, with a new tensor each; this makes one and allocates nothing.
+ * One pass of Adam over a variable's own memory, where the backend lets us reach it and nothing caches
+ * it (`cpu`, `native`: Float32Arrays). tfjs's Adam makes about a dozen passes over every parameter,
+ * with a new tensor each; this makes one and allocates nothing.
  *
  * Only when the variable, its moments and its gradient are float32 and the variable's data is not
  * shared (backend refCount 1: no clone of it would see the update); otherwise it reports `false`
@@ -21,20 +21,20 @@ export interface AdamCoefficients {
 
 interface ArrayBackend {
   refCount(dataId: object): number
-  data?: { get(dataId: object): { values?: unknown } | undefined }
-  typedArrayFromHeap?(t: tf.TensorInfo): unknown
+  data: { get(dataId: object): { values?: unknown } | undefined }
 }
 
 const view = (backend: ArrayBackend, t: tf.Tensor): Float32Array | null => {
   if (t.dtype !== 'float32') return null
-  const v =
-    backend.typedArrayFromHeap !== undefined
-      ? backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype })
-      : backend.data?.get(t.dataId)?.values
+  const v = backend.data.get(t.dataId)?.values
   return v instanceof Float32Array && v.length === t.size ? v : null
 }
 
-const SUPPORTED = new Set(['cpu', 'native', 'wasm'])
+/**
+ * Not `wasm`: its matmul caches XNNPACK operators with the weights packed, keyed by the weights'
+ * tensor, so weights changed in place are not seen by the next matmul (training silently goes wrong).
+ */
+const SUPPORTED = new Set(['cpu', 'native'])
 
 /** Updates `w`, `m` and `v` in place from gradient `g`; `false` (nothing changed) where it cannot. */
 export const adamInPlace = (w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, c: AdamCoefficients): boolean => {
