@@ -25,6 +25,8 @@ export interface BackendChoice {
 export const kernelsOf = async (probe: () => void): Promise<ReadonlyArray<string>> => {
   const previous = tf.getBackend()
   await tf.setBackend('cpu')
+  // the cpu backend's "install tfjs-node" banner would follow every probe: the choice is reported instead
+  ;(tf.backend() as unknown as { firstUse?: boolean }).firstUse = false
   try {
     const info = await tf.profile(() => {
       probe()
@@ -58,7 +60,8 @@ export const chooseBackend = async (o: { readonly requested?: string; readonly p
       }
       skipped.push(`${name}: lacks ${missing.join(', ')}`)
     } catch (e) {
-      skipped.push(`${name}: ${e instanceof Error ? e.message.split(';')[0].replace(/^backend '[^']*' cannot be used \(/, '').replace(/\)$/, '') : String(e)}`)
+      const why = e instanceof Error ? (/^backend '[^']*' cannot be used \((.*)\); available/.exec(e.message)?.[1] ?? e.message) : String(e)
+      skipped.push(`${name}: ${why}`)
     }
   }
   throw new Error(`no backend can run this game: ${skipped.join('; ')}`)
