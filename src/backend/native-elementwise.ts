@@ -64,12 +64,14 @@ function allocU8 (n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n)
 }
 
-export function f32 (backend: MathBackendCPU, t: tf.TensorInfo | undefined): Float32Array | null {
+/** The float32 values of a tensor on the cpu-family backends, or null (other dtypes). */
+export function f32 (backend: MathBackendCPU, t: tf.TensorInfo | undefined | null): Float32Array | null {
   if (t == null || t.dtype !== 'float32') return null
   const v = backend.data.get(t.dataId)?.values
   return v instanceof Float32Array ? v : null
 }
 
+/** The cpu kernel of the same name (every fast path's fallback). */
 export function cpuKernel (name: string): Kernel {
   const k = tf.getKernel(name, 'cpu')
   if (k === undefined) throw new Error(`cpu backend has no kernel ${name}`)

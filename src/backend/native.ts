@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { COPY_KERNELS, copyKernels } from './native-copy.ts'
-import { ELEMENTWISE_KERNELS, elementwiseKernels, type ElementwiseAddon } from './native-elementwise.ts'
+import { cpuKernel, ELEMENTWISE_KERNELS, elementwiseKernels, f32, type ElementwiseAddon } from './native-elementwise.ts'
 
 const { backend_util, broadcast_util, util } = tf
 
@@ -138,12 +138,6 @@ type Attrs = tf.NamedAttrMap
 type Inputs = Record<string, tf.TensorInfo>
 interface KernelArgs { inputs: Inputs; backend: MathBackendCPU; attrs: Attrs }
 
-function f32 (backend: MathBackendCPU, t: tf.TensorInfo | undefined | null): Float32Array | null {
-  if (t == null || t.dtype !== 'float32') return null
-  const v = backend.data.get(t.dataId)?.values
-  return v instanceof Float32Array ? v : null
-}
-
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, leakyrelu: 2, sigmoid: 3, elu: 4, relu6: 5 }
 
 /** A bias the addon can add: one value per output channel / column, any leading 1s. */
@@ -153,13 +147,6 @@ function channelBias (backend: MathBackendCPU, bias: tf.TensorInfo | undefined, 
     util.sizeFromShape(bias.shape) === channels
   const v = ok ? f32(backend, bias) : null
   return v ?? 'unsupported'
-}
-
-/** Calls the cpu kernel of the same name (the fallback). */
-function cpuKernel (name: string): (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo> {
-  const k = tf.getKernel(name, 'cpu')
-  if (k === undefined) throw new Error(`cpu backend has no kernel ${name}`)
-  return k.kernelFunc as unknown as (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo>
 }
 
 /** Runs the addon; on an addon error (a shape oneDNN rejects) falls back and remembers it. */
