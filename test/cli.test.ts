@@ -26,6 +26,14 @@ describe('the command line', () => {
     assert.equal(r.status, 1)
     assert.match(r.stderr, /\$\.model: expected alphaGan \| gan \| wganGp \| aae \| vaeGan \| vae \| bigan, got "alphaGAN"/)
   })
+  it('stops a diverging run with the term and step, a non-zero exit, and writes nothing', () => {
+    const config = join(dir, 'blowup.json')
+    writeFileSync(config, JSON.stringify({ model: 'alphaGan', learningRate: 1e30, steps: 20, logEvery: 5, name: 'blowup' }))
+    const r = cli('train', config, '--backend', 'cpu', '--out', join(dir, 'blowup-out'))
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /training diverged at step \d+: encoder-generator\/\w+ = (NaN|-?Infinity)/)
+    assert.equal(existsSync(join(dir, 'blowup-out')), false)
+  })
   it('trains, reports the backend, the objective and mode coverage, and writes the result', () => {
     const r = cli('train', '--steps', '30', '--backend', 'wasm', '--out', dir)
     assert.equal(r.status, 0, r.stderr)

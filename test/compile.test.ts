@@ -102,7 +102,7 @@ describe('games', () => {
     const own = fixture(99) // this test ruins its nets
     const g = worldGame(own, [player('p', ['G'], L.named('blowup', L.scale(1e30, L.scale(1e30, L.reconstructionL2(data, apply('G', prior))))))])
     const compiled = compileGame(g, own.nets)
-    await assert.rejects(readValues(compiled.step(own.data)), (e: unknown) => e instanceof DivergenceError && e.step === 0 && e.term === 'p')
+    await assert.rejects(readValues(compiled.step(own.data)), (e: unknown) => e instanceof DivergenceError && e.step === 0 && e.term === 'p/blowup')
     compiled.dispose()
     own.dispose()
   })

@@ -49,16 +49,14 @@ export class DivergenceError extends Error {
   }
 }
 
-/** Reads a report's values (one device sync), and throws `DivergenceError` naming the first non-finite term. */
+/** Reads a report's values (one device sync), and throws `DivergenceError` naming a non-finite named term, else player. */
 export const readValues = async (report: StepReport): Promise<Record<string, number>> => {
-  const out: Record<string, number> = {}
   const entries = [...report.values.entries()]
   const datas = await Promise.all(entries.map(([, t]) => t.data()))
-  entries.forEach(([k], i) => {
-    const v = datas[i][0]
-    if (!Number.isFinite(v)) throw new DivergenceError(k, report.step, v)
-    out[k] = v
-  })
+  const out: Record<string, number> = Object.fromEntries(entries.map(([k], i) => [k, datas[i][0]]))
+  // name the innermost culprit: a named term (`player/label`) before the player's total
+  const bad = Object.keys(out).sort((a, b) => Number(b.includes('/')) - Number(a.includes('/'))).find((k) => !Number.isFinite(out[k]))
+  if (bad !== undefined) throw new DivergenceError(bad, report.step, out[bad])
   return out
 }
 
