@@ -5,21 +5,33 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-import { selectBackend } from '../src/backend/index.ts'
+import { registerNativeBackend, selectBackend } from '../src/backend/index.ts'
 
+/**
+ * Which backends exist, without starting any: starting wasm early slows the cpu backend's large
+ * allocations in the same process (a cpu conv suite went from 15 s to 53 s), so the cpu suites run
+ * before wasm starts.
+ */
 const probe = async (): Promise<ReadonlyArray<string>> => {
   const listed = process.env.LOSS_ALGEBRA_TEST_BACKENDS
   if (listed !== undefined && listed !== '') return listed.split(',').map((s) => s.trim())
-  const out: Array<string> = []
-  for (const b of ['cpu', 'wasm', 'native', 'tensorflow']) {
+  const out = ['cpu']
+  try {
+    await import('@tensorflow/tfjs-backend-wasm')
+    if (tf.findBackendFactory('wasm') != null) out.push('wasm')
+  } catch {
+    // not installed
+  }
+  if (await registerNativeBackend()) out.push('native')
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
-      await selectBackend(b)
-      out.push(b)
+      await import(pkg)
+      out.push('tensorflow')
+      break
     } catch {
-      // not available here
+      // optional, usually absent
     }
   }
-  await tf.setBackend('cpu')
   return out
 }
 

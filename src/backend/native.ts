@@ -115,11 +115,12 @@ export function loadNativeAddon (): NativeAddon | null {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon
     loadError = null
     addon.setThreads(defaultThreads())
-    // Keep freed tensor buffers in the malloc heap (glibc): without this every tensor of
-    // ≥ 128 KiB is a fresh mmap whose pages all fault on first write, which cost more than the
-    // element-wise kernels themselves (1.6 MB: ~400 µs). LOSS_ALGEBRA_NATIVE_MALLOC=0 leaves
-    // malloc as it is.
-    if (process.env.LOSS_ALGEBRA_NATIVE_MALLOC !== '0') addon.tuneMalloc?.()
+    // Opt-in (LOSS_ALGEBRA_NATIVE_MALLOC=1): keep freed tensor buffers in the malloc heap (glibc
+    // mallopt), so that large tensors do not each get a fresh mmap whose pages fault on first
+    // write. It makes native conv steps ~8% faster, but it is process-wide and made the `cpu`
+    // backend 3× slower in the same process (models test: 24 s → 74 s, 26 s of it in the
+    // kernel), and glibc's adaptive threshold cannot be restored once set: off by default.
+    if (process.env.LOSS_ALGEBRA_NATIVE_MALLOC === '1') addon.tuneMalloc?.()
   } catch (e) {
     loadError = `native addon does not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`
   }
