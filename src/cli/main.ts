@@ -13,8 +13,7 @@ import { defaultExperiment, ExperimentC, ModelNameC, withDefaults } from '../cod
 import { decode } from '../codec/index.ts'
 import { check, describe } from '../core/Check.ts'
 import { showLatex, showUnicode } from '../core/Show.ts'
-import { gameOf, run, toyNets } from '../run/train.ts'
-import { disposeAll } from '../nets/index.ts'
+import { gameOf, run } from '../run/train.ts'
 
 class UsageError extends Error {}
 
@@ -70,9 +69,7 @@ program
   .option('--latex', 'LaTeX instead of Unicode')
   .action(async (model: string, o: { latex?: boolean }) => {
     const e = await loadExperiment(undefined, { model })
-    const nets = toyNets({ ...e, hidden: 1 })
-    const game = gameOf(e, nets)
-    disposeAll(nets)
+    const game = gameOf(e)
     for (const p of game.players) console.log(`${p.name}: ${(o.latex ? showLatex : showUnicode)(p.loss)}`)
   })
 
@@ -82,9 +79,7 @@ program
   .argument('[config]', 'experiment config (JSON)')
   .action(async (config: string | undefined) => {
     const e = await loadExperiment(config, {})
-    const nets = toyNets({ ...e, hidden: 1 })
-    const r = check(gameOf(e, nets))
-    disposeAll(nets)
+    const r = check(gameOf(e))
     if (E.isLeft(r)) throw new UsageError(`the game does not check:\n${r.left.map((x) => `  ${describe(x)}`).join('\n')}`)
     console.log(`${config ?? 'the default config'}: ok (${e.model})`)
   })

@@ -65,6 +65,10 @@ export const describe = (e: CheckError): string => {
 // shape inference
 // -------------------------------------------------------------------------------------
 
+/** Whether a net with this input shape accepts a sample: the same shape, or a flat input of as many elements. */
+export const accepts = (input: Shape, sample: Shape): boolean =>
+  shapeEquals(sample, input) || (input.length === 1 && size(sample) === input[0])
+
 type Infer = E.Either<{ what: string; expected: Shape; actual: Shape } | { unbound: string }, Shape>
 
 /** The shape (without batch axis) of an expression, or why it has none. */
@@ -78,9 +82,7 @@ export const shapeOf = (g: Game, e: Expr): Infer => {
       const s = g.nets[e.net]
       if (!Object.prototype.hasOwnProperty.call(g.nets, e.net) || s === undefined) return E.left({ unbound: e.net })
       return E.chain((inner: Shape): Infer => {
-        // dense nets take flat input: accept any shape with the right number of elements when the net's input is flat
-        const ok = shapeEquals(inner, s.input) || (s.input.length === 1 && size(inner) === s.input[0])
-        return ok
+        return accepts(s.input, inner)
           ? E.right(s.output)
           : E.left({ what: `input of ${e.net} in ${showExpr(e)}`, expected: s.input, actual: inner })
       })(shapeOf(g, e.input))
@@ -135,8 +137,7 @@ const checkLeaf = (g: Game, p: Player, path: string, leaf: L.Leaf): Array<CheckE
       }
       shapes.forEach((sh, i) => {
         if (sh === undefined) return
-        const ok = shapeEquals(sh, s.input) || (s.input.length === 1 && size(sh) === s.input[0])
-        if (!ok) {
+        if (!accepts(s.input, sh)) {
           const e = L.exprsOf(leaf)[i]
           errors.push({ _tag: 'ShapeMismatch', ...site, what: `input of critic ${critic} from ${showExpr(e)}`, expected: s.input, actual: sh })
         }

@@ -13,8 +13,8 @@ import { chooseBackend } from '../compile/backend.ts'
 import type { BackendChoice } from '../compile/backend.ts'
 import type { Binding } from '../compile/Net.ts'
 import { compileGame, readValues } from '../compile/step.ts'
-import { adam } from '../core/Game.ts'
-import type { Game } from '../core/Game.ts'
+import { adam, sig } from '../core/Game.ts'
+import type { Game, Signature } from '../core/Game.ts'
 import { showUnicode } from '../core/Show.ts'
 import type { Mixture } from '../data/toy.ts'
 import { grid, ring, rng, sampleMixture } from '../data/toy.ts'
@@ -34,13 +34,23 @@ export interface RunResult {
 export const mixtureOf = (e: Experiment): Mixture =>
   e.data.kind === 'ring' ? ring(e.data.modes, e.data.radius, e.data.sd) : grid(e.data.side, e.data.spacing, e.data.sd)
 
+const encoderOut = (e: Experiment): number => (e.model === 'vae' || e.model === 'vaeGan' ? 2 * e.latent : e.latent)
+
+/** The toy nets' signatures: what a game needs to be built and checked, without any tensor. */
+export const toySignatures = (e: Experiment): Record<string, Signature> => ({
+  E: sig([2], [encoderOut(e)]),
+  G: sig([e.latent], [2]),
+  D: sig([2], [1]),
+  C: sig([e.latent], [1]),
+  J: sig([2 + e.latent], [1])
+})
+
 /** The toy nets: MLPs with two hidden layers; E has 2·latent outputs for Gaussian encoders. */
 export const toyNets = (e: Experiment): Binding => {
   const h = e.hidden
   const z = e.latent
-  const enc = e.model === 'vae' || e.model === 'vaeGan' ? 2 * z : z
   return {
-    E: mlp([2, h, h, enc], { hidden: 'leakyRelu', seed: e.seed * 10 + 1, name: 'E' }),
+    E: mlp([2, h, h, encoderOut(e)], { hidden: 'leakyRelu', seed: e.seed * 10 + 1, name: 'E' }),
     G: mlp([z, h, h, 2], { hidden: 'relu', seed: e.seed * 10 + 2, name: 'G' }),
     D: mlp([2, h, h, 1], { hidden: 'leakyRelu', seed: e.seed * 10 + 3, name: 'D' }),
     C: mlp([z, h, h, 1], { hidden: 'leakyRelu', seed: e.seed * 10 + 4, name: 'C' }),
@@ -48,13 +58,9 @@ export const toyNets = (e: Experiment): Binding => {
   }
 }
 
-export const gameOf = (e: Experiment, nets: Binding): Game => {
-  const spec = {
-    data: [2],
-    prior: [e.latent],
-    nets: Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, n.signature])),
-    optimizer: adam(e.learningRate, 0.5, 0.999)
-  }
+/** The experiment's model as a game over the toy nets. */
+export const gameOf = (e: Experiment): Game => {
+  const spec = { data: [2], prior: [e.latent], nets: toySignatures(e), optimizer: adam(e.learningRate, 0.5, 0.999) }
   const m = e.model
   return m === 'alphaGan' || m === 'aae' ? models[m](spec, { lambda: e.lambda }) : models[m](spec)
 }
@@ -71,7 +77,7 @@ export const run = async (e: Experiment, o: { readonly backend?: string; readonl
     requested: o.backend,
     probe: () => {
       const nets = toyNets({ ...e, hidden: 4 })
-      const compiled = compileGame(gameOf(e, nets), nets)
+      const compiled = compileGame(gameOf(e), nets)
       const x = tf.tensor2d(sampleMixture(mixture, 4, rng(1)), [4, 2])
       compiled.step(x)
       compiled.dispose()
@@ -80,8 +86,8 @@ export const run = async (e: Experiment, o: { readonly backend?: string; readonl
     }
   })
   o.log(`backend: ${backend.reason}`)
+  const game = gameOf(e)
   const nets = toyNets(e)
-  const game = gameOf(e, nets)
   o.log(`${e.model} on the ${mixture.name}, ${e.steps} steps of ${e.batch}`)
   for (const p of game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)
   const compiled = compileGame(game, nets, { seed: e.seed })
