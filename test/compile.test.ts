@@ -98,6 +98,14 @@ describe('games', () => {
     compiled.dispose()
     assert.equal(calls, 1)
   })
+  it('refuses a batch that is not of the game’s data shape, naming both', () => {
+    const compiled = compileGame(worldGame(f, [player('p', ['G'], L.nonSaturating('D', apply('G', prior)))]), f.nets)
+    const wrong = tf.zeros([4, 5])
+    assert.throws(() => compiled.step(wrong), /the batch has shape \[4,5\], the game's data is \[batch, 3\]/)
+    assert.equal(compiled.iteration, 0)
+    compiled.dispose()
+    wrong.dispose()
+  })
   it('stops with the term and step that went bad', async () => {
     const own = fixture(99) // this test ruins its nets
     const g = worldGame(own, [player('p', ['G'], L.named('blowup', L.scale(1e30, L.scale(1e30, L.reconstructionL2(data, apply('G', prior))))))])

@@ -95,6 +95,9 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   let last: Map<string, tf.Scalar> = new Map()
 
   const step = (batch: tf.Tensor): StepReport => {
+    if (batch.rank < 1 || !shapeEquals(batch.shape.slice(1), game.data)) {
+      throw new RangeError(`step: the batch has shape [${batch.shape}], the game's data is [batch, ${game.data}]`)
+    }
     tf.dispose([...last.values()])
     const i = iteration
     const b = batch.shape[0]
