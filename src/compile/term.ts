@@ -11,7 +11,7 @@ import type { Loss, LossMatch, Variant } from '../core/Loss.ts'
 import * as L from '../core/Loss.ts'
 import * as S from '../core/Schedule.ts'
 import { stopGradient } from './gradients.ts'
-import type { Binding } from './Net.ts'
+import type { Binding, Net } from './Net.ts'
 
 // -------------------------------------------------------------------------------------
 // the per-step environment
@@ -98,6 +98,13 @@ export class Evaluation {
     return t
   }
 
+  /** A bound net, or an error naming the player and the net. */
+  net(name: string): Net {
+    const net = this.env.nets[name]
+    if (net === undefined) throw new Error(`player "${this.player}": net "${name}" is not bound`)
+    return net
+  }
+
   /** The critic's logits on a sample, as a vector `[B]`. */
   logits(critic: string, e: Expr): tf.Tensor1D {
     const a = this.expr(X.apply(critic, e))
@@ -110,11 +117,8 @@ export class Evaluation {
         return this.env.data
       case 'Prior':
         return this.env.prior
-      case 'Apply': {
-        const net = this.env.nets[e.net]
-        if (net === undefined) throw new Error(`player "${this.player}": net "${e.net}" is not bound`)
-        return net.apply(this.expr(e.input))
-      }
+      case 'Apply':
+        return this.net(e.net).apply(this.expr(e.input))
       case 'Gaussian': {
         const mean = this.expr(e.mean)
         const logVar = this.expr(e.logVar)
@@ -164,8 +168,7 @@ const critics: Record<Variant, { real: (a: tf.Tensor) => tf.Scalar; fake: (a: tf
 
 /** ∇ₓ a(x) for a critic, per example, as a differentiable tensor (for penalties). */
 const inputGradient = (ev: Evaluation, critic: string, x: tf.Tensor): tf.Tensor => {
-  const net = ev.env.nets[critic]
-  if (net === undefined) throw new Error(`player "${ev.player}": net "${critic}" is not bound`)
+  const net = ev.net(critic)
   return tf.grad((u: tf.Tensor) => tf.sum(net.apply(u)))(x)
 }
 
