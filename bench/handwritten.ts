@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Net } from '../src/compile/Net.ts'
 import type { Updater } from '../src/compile/optim.ts'
 import { adamUpdater } from '../src/compile/optim.ts'
+import type { StepKernels } from '../src/compile/optim.ts'
 import { drawSeed } from '../src/compile/term.ts'
 import type { ModelName } from '../src/models/index.ts'
 import { Z_DIM } from '../src/nets/index.ts'
@@ -41,6 +42,8 @@ export interface HandwrittenOptions {
   readonly learningRate?: number
   readonly beta1?: number
   readonly beta2?: number
+  /** The backend's in-place kernels (as the compiled step gets them). */
+  readonly kernels?: StepKernels
   /** WGAN-GP: critic steps per generator step, and the penalty weight. */
   readonly critics?: number
   readonly penalty?: number
@@ -68,7 +71,7 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
     let u: Updater | null = null
     const made: Opt = {
       step: (varList, grads) => {
-        u ??= adamUpdater(varList, o.learningRate ?? 2e-4, o.beta1 ?? 0.5, o.beta2 ?? 0.999)
+        u ??= adamUpdater(varList, o.learningRate ?? 2e-4, o.beta1 ?? 0.5, o.beta2 ?? 0.999, o.kernels?.adam)
         u.apply(varList.map((v) => grads[v.name] ?? null))
       },
       dispose: () => u?.dispose()

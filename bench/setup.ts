@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
+import { stepKernels } from '../src/backend/select.ts'
 import { compileGame } from '../src/compile/step.ts'
 import type { CompiledGame } from '../src/compile/step.ts'
 import type { Game, Signature } from '../src/core/Game.ts'
@@ -85,8 +86,9 @@ export const makeRow = (model: ModelName, arch: Arch, seed: number): Row => {
   let compiledGame: CompiledGame | undefined
   let hand: HandwrittenStep | undefined
   try {
-    compiledGame = compileGame(game, netsA, { seed })
-    hand = handwritten(model, netsB, { seed })
+    const kernels = stepKernels(tf.getBackend())
+    compiledGame = compileGame(game, netsA, { seed, kernels })
+    hand = handwritten(model, netsB, { seed, kernels })
   } catch (e) {
     compiledGame?.dispose()
     disposeAll(netsA)

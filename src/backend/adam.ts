@@ -9,15 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-/** Adam's step with the bias corrections folded in: w −= lr·m/(√v + ε̂), m and v updated first. */
-export interface AdamCoefficients {
-  readonly beta1: number
-  readonly beta2: number
-  /** lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) */
-  readonly rate: number
-  /** ε·√(1 − β₂ᵗ) */
-  readonly epsilon: number
-}
+import type { AdamCoefficients, AdamKernel } from '../compile/optim.ts'
+
+export type { AdamCoefficients }
 
 interface ArrayBackend {
   refCount(dataId: object): number
@@ -37,7 +31,7 @@ const view = (backend: ArrayBackend, t: tf.Tensor): Float32Array | null => {
 const SUPPORTED = new Set(['cpu', 'native'])
 
 /** Updates `w`, `m` and `v` in place from gradient `g`; `false` (nothing changed) where it cannot. */
-export const adamInPlace = (w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, c: AdamCoefficients): boolean => {
+export const adamInPlace: AdamKernel = (w, g, m, v, c) => {
   const name = tf.getBackend()
   if (!SUPPORTED.has(name)) return false
   const backend = tf.backend() as unknown as ArrayBackend

@@ -1,13 +1,31 @@
 /**
- * Optimisers for compiled games: Adam as one fused pass per variable where the backend allows
- * (src/backend/adam.ts), the same update with tensor ops elsewhere; SGD through tfjs.
+ * Optimisers for compiled games: Adam as one fused pass per variable when the caller supplies an
+ * in-place kernel that accepts the variable (`StepKernels.adam`, e.g. the backend's, from
+ * `chooseBackend`), the same update with tensor ops otherwise; SGD through tfjs.
  * Slots (moments) live in variables the optimiser owns and frees with `dispose`.
  * @since 0.1.0
  */
 import * as tf from '@tensorflow/tfjs'
 
-import { adamInPlace } from '../backend/adam.ts'
 import type { Optimizer } from '../core/Game.ts'
+
+/** Adam's step with the bias corrections folded in: w −= rate·m/(√v + epsilon), m and v updated first. */
+export interface AdamCoefficients {
+  readonly beta1: number
+  readonly beta2: number
+  /** lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) */
+  readonly rate: number
+  /** ε·√(1 − β₂ᵗ) */
+  readonly epsilon: number
+}
+
+/** Updates w, m and v in place from g; false (nothing changed) where it cannot. */
+export type AdamKernel = (w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, c: AdamCoefficients) => boolean
+
+/** The in-place kernels a compiled step may use (none: tensor ops throughout). */
+export interface StepKernels {
+  readonly adam?: AdamKernel
+}
 
 export interface Updater {
   /** Applies gradients (one per variable, in the order of `vars`; null: no gradient, no change). */
@@ -17,7 +35,13 @@ export interface Updater {
 
 const EPSILON = 1e-7 // tfjs's Adam default (backend epsilon for float32)
 
-export const adamUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number, beta1: number, beta2: number): Updater => {
+export const adamUpdater = (
+  vars: ReadonlyArray<tf.Variable>,
+  learningRate: number,
+  beta1: number,
+  beta2: number,
+  inPlace: AdamKernel = () => false
+): Updater => {
   const m = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)))
   const v = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)))
   let t = 0
@@ -28,7 +52,7 @@ export const adamUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: numb
       const c = { beta1, beta2, rate: (learningRate * correction2) / (1 - beta1 ** t), epsilon: EPSILON * correction2 }
       vars.forEach((w, i) => {
         const g = grads[i]
-        if (g == null || adamInPlace(w, g, m[i], v[i], c)) return
+        if (g == null || inPlace(w, g, m[i], v[i], c)) return
         tf.tidy(() => {
           const mi = tf.add(tf.mul(m[i], beta1), tf.mul(g, 1 - beta1))
           const vi = tf.add(tf.mul(v[i], beta2), tf.mul(tf.square(g), 1 - beta2))
@@ -57,5 +81,5 @@ const sgdUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number): Upd
   }
 }
 
-export const updater = (o: Optimizer, vars: ReadonlyArray<tf.Variable>): Updater =>
-  o._tag === 'Adam' ? adamUpdater(vars, o.learningRate, o.beta1, o.beta2) : sgdUpdater(vars, o.learningRate)
+export const updater = (o: Optimizer, vars: ReadonlyArray<tf.Variable>, kernels: StepKernels = {}): Updater =>
+  o._tag === 'Adam' ? adamUpdater(vars, o.learningRate, o.beta1, o.beta2, kernels.adam) : sgdUpdater(vars, o.learningRate)

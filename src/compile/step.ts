@@ -12,6 +12,7 @@ import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 import { updater } from './optim.ts'
+import type { StepKernels } from './optim.ts'
 
 /** What one step reports: the scalars, still on the device (no sync until read). */
 export interface StepReport {
@@ -35,6 +36,8 @@ export interface CompiledGame {
 export interface CompileOptions {
   /** Seed of the prior and noise draws; each step's draws derive from it and the step number. */
   readonly seed?: number
+  /** In-place kernels of the backend (`chooseBackend(…).kernels`); without them Adam runs as tensor ops. */
+  readonly kernels?: StepKernels
 }
 
 /** Training stopped because a value went NaN or ±Inf. */
@@ -89,7 +92,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   const seed = options.seed ?? 0
   const players = game.players.map((p: Player) => {
     const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
-    return { player: p, vars, optimizer: updater(p.optimizer, vars) }
+    return { player: p, vars, optimizer: updater(p.optimizer, vars, options.kernels) }
   })
   let iteration = 0
   let last: Map<string, tf.Scalar> = new Map()
