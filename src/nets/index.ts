@@ -57,36 +57,91 @@ export const mlp = (sizes: ReadonlyArray<number>, o: MlpOptions = {}): Net => {
 
 export type Arch = 'mlp' | 'conv'
 export const Z_DIM = 32
-const IMAGE: Shape = [28, 28, 1]
+
+export interface ConvOptions {
+  /** Channels of the stride-2 convolutions, from the image inwards (default `[32, 64]`). */
+  readonly channels?: ReadonlyArray<number>
+  /** Between layers (default: `leakyRelu` reading images, `relu` writing them). */
+  readonly hidden?: Activation
+  /** After the last layer (default: `linear` reading images, `tanh` writing them). */
+  readonly out?: Activation
+  readonly seed?: number
+  readonly name?: string
+}
+
+const isImage = (s: Shape): s is readonly [number, number, number] => s.length === 3
 
 /**
- * The reference nets of bench/ARCHITECTURES.md: E (x → `encOut`), G, D, C and J.
- * `encOut` is 32, or 64 for models that read a mean and a log-variance.
+ * A DCGAN-style net on NHWC images: reading an image (`[h, w, c]` → any shape), stride-2 4×4
+ * convolutions then one dense layer; writing an image (any shape → `[h, w, c]`), one dense layer,
+ * a reshape to `[h/2ᵏ, w/2ᵏ, channels[k−1]]` and transposed convolutions back to `c` channels.
+ * Height and width must be divisible by 2ᵏ for k layers.
  */
-export const referenceNets = (arch: Arch, options: { readonly encOut?: number; readonly seed?: number } = {}): Record<'E' | 'G' | 'D' | 'C' | 'J', Net> => {
+export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net => {
+  const ch = o.channels ?? [32, 64]
+  const k = ch.length
+  const name = o.name ?? 'conv'
+  const s = o.seed ?? 0
+  if (k === 0) throw new RangeError(`${name}: a conv net needs at least one channel count`)
+  const flat = (x: tf.Tensor): tf.Tensor => tf.reshape(x, [x.shape[0], -1])
+  const fits = (img: readonly [number, number, number]): void => {
+    if (img[0] % 2 ** k !== 0 || img[1] % 2 ** k !== 0) {
+      throw new RangeError(`${name}: ${k} stride-2 layers need height and width divisible by ${2 ** k}, the image is ${img[0]}×${img[1]}`)
+    }
+  }
+  if (isImage(input)) {
+    fits(input)
+    const act = o.hidden ?? 'leakyRelu'
+    const cins = [input[2], ...ch.slice(0, -1)]
+    const inner = (input[0] / 2 ** k) * (input[1] / 2 ** k) * ch[k - 1]
+    return sequential(input, output, [
+      ...ch.map((c, i) => conv(`${name}/${i}`, cins[i], c, act, s + 11 + i)),
+      flat,
+      dense(`${name}/${k}`, inner, size(output), o.out ?? 'linear', s + 11 + k)
+    ])
+  }
+  if (isImage(output)) {
+    fits(output)
+    const act = o.hidden ?? 'relu'
+    const [h, w] = [output[0] / 2 ** k, output[1] / 2 ** k]
+    const rev = [...ch].reverse()
+    const couts = [...rev.slice(1), output[2]]
+    return sequential([size(input)], output, [
+      dense(`${name}/0`, size(input), h * w * rev[0], act, s + 21),
+      (x) => tf.reshape(x, [x.shape[0], h, w, rev[0]]),
+      ...rev.map((c, i) => deconv(`${name}/${i + 1}`, c, couts[i], i === k - 1 ? (o.out ?? 'tanh') : act, s + 22 + i))
+    ])
+  }
+  throw new RangeError(`${name}: a conv net reads or writes an image ([h, w, c]); [${input}] → [${output}] has none (use mlp)`)
+}
+
+/**
+ * The reference nets of bench/ARCHITECTURES.md on `[28, 28, channels]` images (1 or 3): E (x →
+ * `encOut`), G, D, C and J. `encOut` is 32, or 64 for models that read a mean and a log-variance.
+ */
+export const referenceNets = (
+  arch: Arch,
+  options: { readonly encOut?: number; readonly seed?: number; readonly channels?: number } = {}
+): Record<'E' | 'G' | 'D' | 'C' | 'J', Net> => {
   const encOut = options.encOut ?? Z_DIM
   const s = (options.seed ?? 0) * 1000
+  const image: Shape = [28, 28, options.channels ?? 1]
+  const px = size(image)
   const C = mlp([Z_DIM, 256, 256, 1], { hidden: 'leakyRelu', seed: s + 4, name: 'C' })
-  const J = mlp([784 + Z_DIM, 512, 256, 1], { hidden: 'leakyRelu', seed: s + 5, name: 'J' })
+  const J = mlp([px + Z_DIM, 512, 256, 1], { hidden: 'leakyRelu', seed: s + 5, name: 'J' })
   if (arch === 'mlp') {
     return {
-      E: mlp([784, 512, 256, encOut], { hidden: 'leakyRelu', input: IMAGE, seed: s + 1, name: 'E' }),
-      G: mlp([Z_DIM, 256, 512, 784], { hidden: 'relu', out: 'tanh', output: IMAGE, seed: s + 2, name: 'G' }),
-      D: mlp([784, 512, 256, 1], { hidden: 'leakyRelu', input: IMAGE, seed: s + 3, name: 'D' }),
+      E: mlp([px, 512, 256, encOut], { hidden: 'leakyRelu', input: image, seed: s + 1, name: 'E' }),
+      G: mlp([Z_DIM, 256, 512, px], { hidden: 'relu', out: 'tanh', output: image, seed: s + 2, name: 'G' }),
+      D: mlp([px, 512, 256, 1], { hidden: 'leakyRelu', input: image, seed: s + 3, name: 'D' }),
       C,
       J
     }
   }
-  const flat = (x: tf.Tensor): tf.Tensor => tf.reshape(x, [x.shape[0], -1])
   return {
-    E: sequential(IMAGE, [encOut], [conv('E/0', 1, 32, 'leakyRelu', s + 11), conv('E/1', 32, 64, 'leakyRelu', s + 12), flat, dense('E/2', 3136, encOut, 'linear', s + 13)]),
-    G: sequential([Z_DIM], IMAGE, [
-      dense('G/0', Z_DIM, 3136, 'relu', s + 21),
-      (x) => tf.reshape(x, [x.shape[0], 7, 7, 64]),
-      deconv('G/1', 64, 32, 'relu', s + 22),
-      deconv('G/2', 32, 1, 'tanh', s + 23)
-    ]),
-    D: sequential(IMAGE, [1], [conv('D/0', 1, 32, 'leakyRelu', s + 31), conv('D/1', 32, 64, 'leakyRelu', s + 32), flat, dense('D/2', 3136, 1, 'linear', s + 33)]),
+    E: convNet(image, [encOut], { seed: s, name: 'E' }),
+    G: convNet([Z_DIM], image, { seed: s, name: 'G' }),
+    D: convNet(image, [1], { seed: s + 20, name: 'D' }),
     C,
     J
   }
