@@ -1,8 +1,13 @@
 /**
  * The models of DESIGN §3, each a composition of the same terms: a function from net signatures and
  * hyper-parameters to a `Game`. Nets: E encoder, G generator, D data critic, C code critic, J joint critic.
+ * `catalogue` describes each model for configs: its hyper-parameters (codec and defaults, its own
+ * optimiser included) and the nets it needs with what they map from and to.
  * @since 0.1.0
  */
+import * as t from 'io-ts'
+
+import { Finite, OptimizerC } from '../codec/index.ts'
 import { apply, chunk, data, gaussian, pair, prior } from '../core/Expr.ts'
 import type { Expr } from '../core/Expr.ts'
 import type { Game, Optimizer, Shape, Signature } from '../core/Game.ts'
@@ -139,3 +144,93 @@ export const bigan = (spec: ModelSpec): Game => {
 
 export const models = { alphaGan, vae, gan, wganGp, aae, vaeGan, bigan } as const
 export type ModelName = keyof typeof models
+
+// -------------------------------------------------------------------------------------
+// catalogue
+// -------------------------------------------------------------------------------------
+
+/** What a net maps from or to, relative to the data and the prior: `2latent` is a mean and a log-variance. */
+export type Role = 'data' | 'latent' | '2latent' | 'data+latent' | number
+
+/** A model as configs see it: hyper-parameters with defaults, the nets it binds, and the game. */
+export interface ModelEntry<P> {
+  readonly description: string
+  /** The hyper-parameters a config may set (all optional), the optimiser among them. */
+  readonly params: t.Props
+  readonly defaults: P
+  /** Each net the model refers to: what it maps from and to. */
+  readonly nets: Readonly<Record<string, { readonly input: Role; readonly output: Role }>>
+  build(spec: ModelSpec, params: P): Game
+}
+
+interface PositiveIntBrand {
+  readonly PositiveInt: unique symbol
+}
+const PositiveInt = t.brand(t.number, (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0, 'PositiveInt')
+
+const optimizerOnly = { optimizer: OptimizerC }
+/** The toy runs' default: Adam 1e-3, β₁ 0.5. */
+const toyAdam = adam(1e-3, 0.5, 0.999)
+const encoder = { input: 'data', output: 'latent' } as const
+const gaussianEncoder = { input: 'data', output: '2latent' } as const
+const generator = { input: 'latent', output: 'data' } as const
+const dataCritic = { input: 'data', output: 1 } as const
+const codeCritic = { input: 'latent', output: 1 } as const
+
+const entry = <P>(e: ModelEntry<P>): ModelEntry<P> => e
+
+/** Every model, keyed by the name a config uses. */
+export const catalogue = {
+  alphaGan: entry<{ lambda: number; optimizer: Optimizer }>({
+    description: 'α-GAN: L1 reconstruction, data critic D on reconstructions and samples, code critic C',
+    params: { lambda: Finite, ...optimizerOnly },
+    defaults: { lambda: 1, optimizer: toyAdam },
+    nets: { E: encoder, G: generator, D: dataCritic, C: codeCritic },
+    build: (spec, p) => alphaGan({ ...spec, optimizer: p.optimizer }, p)
+  }),
+  gan: entry<{ optimizer: Optimizer }>({
+    description: 'GAN (DCGAN): BCE critic D, non-saturating generator G',
+    params: optimizerOnly,
+    defaults: { optimizer: toyAdam },
+    nets: { G: generator, D: dataCritic },
+    build: (spec, p) => gan({ ...spec, optimizer: p.optimizer })
+  }),
+  wganGp: entry<{ penalty: number; critics: number; optimizer: Optimizer }>({
+    description: 'WGAN-GP: Wasserstein critic with a gradient penalty, several critic steps per generator step',
+    params: { penalty: Finite, critics: PositiveInt, ...optimizerOnly },
+    defaults: { penalty: 10, critics: 5, optimizer: adam(1e-4, 0, 0.9) },
+    nets: { G: generator, D: dataCritic },
+    build: (spec, p) => wganGp({ ...spec, optimizer: p.optimizer }, p)
+  }),
+  aae: entry<{ lambda: number; optimizer: Optimizer }>({
+    description: 'AAE: L1 reconstruction and a code critic C',
+    params: { lambda: Finite, ...optimizerOnly },
+    defaults: { lambda: 1, optimizer: toyAdam },
+    nets: { E: encoder, G: generator, C: codeCritic },
+    build: (spec, p) => aae({ ...spec, optimizer: p.optimizer }, p)
+  }),
+  vaeGan: entry<{ optimizer: Optimizer }>({
+    description: 'VAE-GAN: Gaussian encoder, closed-form KL, L1 reconstruction, non-saturating GAN terms',
+    params: optimizerOnly,
+    defaults: { optimizer: toyAdam },
+    nets: { E: gaussianEncoder, G: generator, D: dataCritic },
+    build: (spec, p) => vaeGan({ ...spec, optimizer: p.optimizer })
+  }),
+  vae: entry<{ optimizer: Optimizer }>({
+    description: 'VAE: Gaussian encoder, summed squared error and closed-form KL',
+    params: optimizerOnly,
+    defaults: { optimizer: toyAdam },
+    nets: { E: gaussianEncoder, G: generator },
+    build: (spec, p) => vae({ ...spec, optimizer: p.optimizer })
+  }),
+  bigan: entry<{ optimizer: Optimizer }>({
+    description: 'BiGAN / ALI: joint critic J on (x, E(x)) against (G(z), z)',
+    params: optimizerOnly,
+    defaults: { optimizer: toyAdam },
+    nets: { E: encoder, G: generator, J: { input: 'data+latent', output: 1 } },
+    build: (spec, p) => bigan({ ...spec, optimizer: p.optimizer })
+  })
+} as const satisfies Readonly<Record<ModelName, AnyModel>>
+
+/** A model entry with its parameters erased. */
+export type AnyModel = ModelEntry<Readonly<Record<string, unknown>>>

@@ -1,0 +1,33 @@
+/**
+ * An experiment's game, built from its config alone (no tensors): the nets' signatures from their
+ * specs, then the named model or the config's own players.
+ * @since 0.1.0
+ */
+import type { Game, Shape, Signature } from '../core/Game.ts'
+import { sig } from '../core/Game.ts'
+import type { AnyModel } from '../models/index.ts'
+import { catalogue } from '../models/index.ts'
+import { dataKinds } from './data.ts'
+import { resolveIo } from './nets.ts'
+import type { Experiment } from './types.ts'
+
+/** The shape of one example of the experiment's data. */
+export const dataShape = (e: Experiment): Shape => dataKinds[e.data.kind].shape(e.data)
+
+/** Each net's input and output shapes. */
+export const signatures = (e: Experiment): Record<string, Signature> => {
+  const d = dataShape(e)
+  return Object.fromEntries(
+    Object.entries(e.nets).map(([k, n]) => [k, sig(resolveIo(n.input, d, e.latent), resolveIo(n.output, d, e.latent))])
+  )
+}
+
+/** The experiment's game: the model's, with its hyper-parameters, or the config's players. */
+export const gameOf = (e: Experiment): Game => {
+  const spec = { data: dataShape(e), prior: [e.latent], nets: signatures(e) }
+  if (e.model !== undefined) {
+    const m = (catalogue as unknown as Readonly<Record<string, AnyModel>>)[e.model.name]
+    return m.build(spec, e.model)
+  }
+  return { ...spec, players: e.game?.players ?? [] }
+}

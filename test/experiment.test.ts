@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+
+import * as E from 'fp-ts/Either'
+
+import { decodeExperiment, defaultExperiment, modelNames } from '../src/codec/experiment.ts'
+import { check } from '../src/core/Check.ts'
+import type { Loss } from '../src/core/Loss.ts'
+import { estimateMemory, gameOf } from '../src/experiment/index.ts'
+import type { Experiment } from '../src/experiment/index.ts'
+
+const ok = (input: unknown): Experiment => {
+  const r = decodeExperiment(input)
+  if (E.isLeft(r)) assert.fail(r.left.join('\n'))
+  return r.right
+}
+const errors = (input: unknown): ReadonlyArray<string> => {
+  const r = decodeExperiment(input)
+  assert.ok(E.isLeft(r), `expected errors for ${JSON.stringify(input)}`)
+  return r.left
+}
+
+const hybrid = {
+  name: 'r1-game',
+  game: {
+    players: [
+      { name: 'generator', nets: ['G'], loss: { _tag: 'NonSaturating', critic: 'D', sample: { _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } } } },
+      {
+        name: 'critic',
+        nets: ['D'],
+        every: 2,
+        loss: {
+          _tag: 'Sum',
+          terms: [
+            { _tag: 'Classify', critic: 'D', real: { _tag: 'Data' }, fake: [{ _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } }], variant: 'bce' },
+            { _tag: 'Scale', k: 5, term: { _tag: 'R1', critic: 'D', real: { _tag: 'Data' } } }
+          ]
+        }
+      }
+    ]
+  },
+  nets: { D: { arch: 'mlp', hidden: [32] } }
+}
+
+describe('experiment configs', () => {
+  it('normalise to a fixed point: the normalised config decodes to itself, for every model and a game', () => {
+    for (const input of [defaultExperiment, ...modelNames.map((model) => ({ model })), hybrid]) {
+      const e = ok(input)
+      assert.deepEqual(ok(JSON.parse(JSON.stringify(e))), e)
+      assert.ok(E.isRight(check(gameOf(e))), JSON.stringify(input))
+    }
+  })
+  it('name an unknown field by its path, at any depth', () => {
+    assert.match(errors({ model: { name: 'alphaGan', lamda: 10 } }).join('\n'), /^\$\.model\.lamda: unknown field "lamda" \(known here: name, lambda, optimizer\)$/)
+    assert.match(errors({ ...hybrid, nets: { D: { arch: 'mlp', hiden: [3] } } }).join('\n'), /\$\.nets\.D\.hiden: unknown field/)
+    const deep = structuredClone(hybrid) as { game: { players: Array<{ loss: { terms: Array<Record<string, unknown>> } }> } }
+    deep.game.players[1].loss.terms[1].scale = 2
+    assert.match(errors(deep).join('\n'), /\$\.game\.players\[1\]\.loss\.terms\[1\]\.scale: unknown field/)
+    assert.match(errors({ model: 'gan', train: { step: 3 } }).join('\n'), /\$\.train\.step: unknown field/)
+  })
+  it("give every model its own hyper-parameters: WGAN-GP's penalty, critic count and optimiser", () => {
+    const e = ok({ model: { name: 'wganGp', penalty: 3, critics: 4 } })
+    const g = gameOf(e)
+    const generator = g.players.find((p) => p.name === 'generator')!
+    assert.equal(generator.every, 4)
+    assert.deepEqual(generator.optimizer, { _tag: 'Adam', learningRate: 1e-4, beta1: 0, beta2: 0.9 })
+    const critic = g.players.find((p) => p.name === 'critic')!.loss as Extract<Loss, { _tag: 'Sum' }>
+    assert.match(JSON.stringify(critic.terms[1]), /"k":3/)
+    const lambda = gameOf(ok({ model: { name: 'alphaGan', lambda: 7 } })).players[0].loss
+    assert.match(JSON.stringify(lambda), /"k":7/)
+    assert.equal((ok({ model: 'gan', train: { learningRate: 0.01 } }).model!.optimizer as { learningRate: number }).learningRate, 0.01)
+  })
+  it('refuse a model and a game together, neither, unknown metrics and nets the model lacks', () => {
+    assert.match(errors({ model: 'gan', game: hybrid.game }).join('\n'), /give "model" or "game", not both/)
+    assert.match(errors({}).join('\n'), /give "model"/)
+    assert.match(errors({ model: 'gan', evaluation: { metrics: ['fid'] } }).join('\n'), /\$\.evaluation\.metrics\[0\]: unknown metric "fid"/)
+    assert.match(errors({ model: 'gan', nets: { E: { arch: 'mlp' } } }).join('\n'), /\$\.nets\.E: model gan has no net "E"/)
+  })
+  it('estimate memory that grows with the batch', () => {
+    const small = estimateMemory(ok({ model: 'alphaGan' })).bytes
+    const big = estimateMemory(ok({ model: 'alphaGan', train: { batch: 1e9 } })).bytes
+    assert.ok(small < 1e9 && big > 1e12, `${small} ${big}`)
+  })
+  it('loads no tfjs for show and check', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/experiment-hooks.mjs', '-e', "await import('./src/experiment/index.ts'); await import('./src/codec/experiment.ts'); await import('@tensorflow/tfjs').then(() => console.log('loaded'), (e) => console.log(e.message))"], { encoding: 'utf8' })
+    assert.match(r.stdout, /tfjs was loaded: @tensorflow\/tfjs/, r.stderr)
+  })
+})
