@@ -30,6 +30,9 @@ export interface StepKernels {
 export interface Updater {
   /** Applies gradients (one per variable, in the order of `vars`; null: no gradient, no change). */
   apply(grads: ReadonlyArray<tf.Tensor | null>): void
+  /** For checkpoints: how many updates it has applied (read and set), and its slot variables (Adam: every m, then every v). */
+  steps: number
+  readonly slots: ReadonlyArray<tf.Variable>
   dispose(): void
 }
 
@@ -62,6 +65,13 @@ export const adamUpdater = (
         })
       })
     },
+    get steps() {
+      return t
+    },
+    set steps(n: number) {
+      t = n
+    },
+    slots: [...m, ...v],
     dispose: () => tf.dispose([...m, ...v])
   }
 }
@@ -77,6 +87,9 @@ const sgdUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number): Upd
       })
       opt.applyGradients(named)
     },
+    // plain SGD keeps no state
+    steps: 0,
+    slots: [],
     dispose: () => opt.dispose()
   }
 }

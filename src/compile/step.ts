@@ -11,6 +11,7 @@ import { shapeEquals, size, steps } from '../core/Game.ts'
 import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
+import type { Updater } from './optim.ts'
 import { updater } from './optim.ts'
 import type { StepKernels } from './optim.ts'
 
@@ -27,6 +28,8 @@ export interface CompiledGame {
   step(batch: tf.Tensor): StepReport
   /** The variables a player updates. */
   variablesOf(player: string): ReadonlyArray<tf.Variable>
+  /** A player's optimiser (its state, for checkpoints). */
+  optimizerOf(player: string): Updater
   /** How many steps have run. */
   readonly iteration: number
   /** Frees optimiser state and the last report (not the nets: they are the caller's). */
@@ -36,6 +39,8 @@ export interface CompiledGame {
 export interface CompileOptions {
   /** Seed of the prior and noise draws; each step's draws derive from it and the step number. */
   readonly seed?: number
+  /** The iteration to start from (a resumed run's): each step's draws derive from the seed and the iteration. */
+  readonly startIteration?: number
   /** In-place kernels of the backend (`chooseBackend(…).kernels`); without them Adam runs as tensor ops. */
   readonly kernels?: StepKernels
 }
@@ -94,7 +99,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
     return { player: p, vars, optimizer: updater(p.optimizer, vars, options.kernels) }
   })
-  let iteration = 0
+  let iteration = options.startIteration ?? 0
   let last: Map<string, tf.Scalar> = new Map()
 
   const step = (batch: tf.Tensor): StepReport => {
@@ -133,6 +138,11 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     step,
     get iteration() {
       return iteration
+    },
+    optimizerOf: (name) => {
+      const p = players.find((q) => q.player.name === name)
+      if (p === undefined) throw new Error(`no player "${name}" in the game`)
+      return p.optimizer
     },
     variablesOf: (name) => {
       const p = players.find((q) => q.player.name === name)
