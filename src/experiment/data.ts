@@ -27,6 +27,8 @@ export interface DataSource {
   /** 2-D data: the means a scatter plot marks and their standard deviation. */
   readonly modes?: ReadonlyArray<readonly [number, number]>
   readonly sd?: number
+  /** Images: the range of pixel values (default [0, 1]), for pictures. */
+  readonly range?: readonly [number, number]
 }
 
 export interface DataKind {

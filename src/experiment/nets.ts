@@ -7,6 +7,7 @@
 import * as t from 'io-ts'
 
 import type { Net } from '../compile/Net.ts'
+import { convArch } from '../nets/archs.ts'
 import type { Shape } from '../core/Game.ts'
 import { size } from '../core/Game.ts'
 import { PositiveInt } from './primitives.ts'
@@ -75,5 +76,6 @@ export const archs: Readonly<Record<string, Arch>> = {
         name
       })
     }
-  }
+  },
+  conv: convArch
 }

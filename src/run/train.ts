@@ -1,124 +1,134 @@
 /**
- * The experiment runner for the 2-D mixtures: picks the backend, builds nets and the model's game,
- * trains with a divergence check at every log, and measures mode coverage.
+ * The training loop of a run folder: steps, logs every player's and named term's loss, evaluates,
+ * checkpoints (atomically, only weights known to be finite), and stops on divergence with the player,
+ * the term and the step, keeping the last good checkpoint.
  * @since 0.1.0
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
 import * as tf from '@tensorflow/tfjs'
 
-import type { Experiment } from '../codec/experiment.ts'
-import { chooseBackend } from '../compile/backend.ts'
-import type { BackendChoice } from '../compile/backend.ts'
-import type { Binding } from '../compile/Net.ts'
-import { compileGame, readValues } from '../compile/step.ts'
-import { adam, sig } from '../core/Game.ts'
-import type { Game, Signature } from '../core/Game.ts'
+import type { StepReport } from '../compile/step.ts'
+import { DivergenceError, readValues } from '../compile/step.ts'
 import { showUnicode } from '../core/Show.ts'
-import type { Mixture } from '../data/toy.ts'
-import { grid, ring, rng, sampleMixture } from '../data/toy.ts'
-import { modeReport } from '../metrics/modes.ts'
-import type { ModeReport } from '../metrics/modes.ts'
-import { models } from '../models/index.ts'
-import { disposeAll, mlp } from '../nets/index.ts'
+import type { Experiment } from '../experiment/types.ts'
+import type { Checkpoint } from './checkpoint.ts'
+import { saveCheckpoint } from './checkpoint.ts'
+import { evaluateInto } from './evaluate.ts'
+import { appendJsonLine, writeJson } from './files.ts'
+import { checkpointPath } from './folder.ts'
+import { batchOf, openSession, weightsFinite } from './session.ts'
 
-export interface RunResult {
-  readonly experiment: Experiment
-  readonly backend: BackendChoice
-  readonly msPerStep: number
-  readonly losses: Record<string, number>
-  readonly modes: ModeReport
+/** What the loop reports as it goes: a progress bar on a terminal, plain lines otherwise. */
+export interface Progress {
+  start(total: number, done: number): void
+  update(step: number, losses: Readonly<Record<string, number>>): void
+  stop(): void
 }
 
-export const mixtureOf = (e: Experiment): Mixture =>
-  e.data.kind === 'ring' ? ring(e.data.modes, e.data.radius, e.data.sd) : grid(e.data.side, e.data.spacing, e.data.sd)
-
-const encoderOut = (e: Experiment): number => (e.model === 'vae' || e.model === 'vaeGan' ? 2 * e.latent : e.latent)
-
-/** The toy nets' signatures: what a game needs to be built and checked, without any tensor. */
-export const toySignatures = (e: Experiment): Record<string, Signature> => ({
-  E: sig([2], [encoderOut(e)]),
-  G: sig([e.latent], [2]),
-  D: sig([2], [1]),
-  C: sig([e.latent], [1]),
-  J: sig([2 + e.latent], [1])
-})
-
-/** The toy nets: MLPs with two hidden layers; E has 2·latent outputs for Gaussian encoders. */
-export const toyNets = (e: Experiment): Binding => {
-  const h = e.hidden
-  const z = e.latent
-  return {
-    E: mlp([2, h, h, encoderOut(e)], { hidden: 'leakyRelu', seed: e.seed * 10 + 1, name: 'E' }),
-    G: mlp([z, h, h, 2], { hidden: 'relu', seed: e.seed * 10 + 2, name: 'G' }),
-    D: mlp([2, h, h, 1], { hidden: 'leakyRelu', seed: e.seed * 10 + 3, name: 'D' }),
-    C: mlp([z, h, h, 1], { hidden: 'leakyRelu', seed: e.seed * 10 + 4, name: 'C' }),
-    J: mlp([2 + z, h, h, 1], { hidden: 'leakyRelu', seed: e.seed * 10 + 5, name: 'J' })
-  }
+export interface TrainOptions {
+  readonly dir: string
+  readonly backend?: string
+  readonly checkpoint?: Checkpoint
+  readonly log: (line: string) => void
+  readonly progress?: Progress
+  /** Set `stopped` (e.g. on SIGINT): the loop checkpoints and returns at the next step. */
+  readonly signal?: { stopped: boolean }
 }
 
-/** The experiment's model as a game over the toy nets. */
-export const gameOf = (e: Experiment): Game => {
-  const spec = { data: [2], prior: [e.latent], nets: toySignatures(e), optimizer: adam(e.learningRate, 0.5, 0.999) }
-  const m = e.model
-  return m === 'alphaGan' || m === 'aae' ? models[m](spec, { lambda: e.lambda }) : models[m](spec)
-}
+export type Outcome =
+  | { readonly _tag: 'Done'; readonly metrics: Readonly<Record<string, unknown>> }
+  | { readonly _tag: 'Diverged'; readonly player: string; readonly term: string; readonly step: number; readonly value: number; readonly checkpoint: number | undefined; readonly message: string }
+  | { readonly _tag: 'Stopped'; readonly step: number }
 
-/** Writes a file whole or not at all. */
-const writeAtomic = async (path: string, text: string): Promise<void> => {
-  await writeFile(`${path}.tmp`, text)
-  await rename(`${path}.tmp`, path)
-}
+const status = (dir: string, s: Record<string, unknown>) => writeJson(join(dir, 'status.json'), s)
 
-export const run = async (e: Experiment, o: { readonly backend?: string; readonly out?: string; readonly log: (line: string) => void }): Promise<RunResult> => {
-  const mixture = mixtureOf(e)
-  const backend = await chooseBackend({
-    requested: o.backend,
-    probe: () => {
-      const nets = toyNets({ ...e, hidden: 4 })
-      const compiled = compileGame(gameOf(e), nets)
-      const x = tf.tensor2d(sampleMixture(mixture, 4, rng(1)), [4, 2])
-      compiled.step(x)
-      compiled.dispose()
-      x.dispose()
-      disposeAll(nets)
-    }
-  })
-  o.log(`backend: ${backend.reason}`)
-  const game = gameOf(e)
-  const nets = toyNets(e)
-  o.log(`${e.model} on the ${mixture.name}, ${e.steps} steps of ${e.batch}`)
-  for (const p of game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)
-  const compiled = compileGame(game, nets, { seed: e.seed })
-  const u = rng(e.seed)
+/** Trains `e` in `dir` (fresh, or from `checkpoint`) up to `e.train.steps`. */
+export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> => {
+  const s = await openSession(e, { backend: o.backend, checkpoint: o.checkpoint })
+  const dir = o.dir
+  const recorded: Experiment = { ...e, backend: s.backend.name }
+  await writeJson(join(dir, 'config.json'), recorded)
+  o.log(`backend: ${s.backend.reason}`)
+  o.log(`${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`)
+  for (const p of s.game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)
+  await status(dir, { state: 'running', step: s.step })
+  let lastCheckpoint = existsSync(checkpointPath(dir)) && o.checkpoint !== undefined ? o.checkpoint.step : undefined
+  let lastEval = -1
+  let report: StepReport | undefined
   let losses: Record<string, number> = {}
-  const t0 = performance.now()
+  const total = e.train.steps
+  o.progress?.start(total, s.step)
+  let t0 = performance.now()
+  let since = s.step
+  const started = performance.now()
+  const startStep = s.step
+  const checkpoint = async () => {
+    if (report !== undefined) await readValues(report)
+    if (!(await weightsFinite(s.nets))) throw new DivergenceError('weights', s.step, NaN)
+    await saveCheckpoint(checkpointPath(dir), await s.snapshot())
+    lastCheckpoint = s.step
+  }
   try {
-    for (let i = 0; i < e.steps; i++) {
-      const x = tf.tensor2d(sampleMixture(mixture, e.batch, u), [e.batch, 2])
-      const report = compiled.step(x)
-      x.dispose()
-      if ((i + 1) % e.logEvery === 0 || i === e.steps - 1) {
-        losses = await readValues(report)
-        o.log(`step ${String(i + 1).padStart(6)}  ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`)
+    try {
+      while (s.step < total && o.signal?.stopped !== true) {
+        const x = batchOf(e, s.source, e.train.batch, s.u)
+        try {
+          report = s.compiled.step(x)
+        } finally {
+          x.dispose()
+        }
+        s.step++
+        if (s.step % e.train.logEvery === 0 || s.step === total) {
+          losses = await readValues(report)
+          const now = performance.now()
+          const ms = (now - t0) / (s.step - since)
+          t0 = now
+          since = s.step
+          await appendJsonLine(join(dir, 'losses.jsonl'), { step: s.step, values: losses, ms: +ms.toFixed(3) })
+          o.progress?.update(s.step, losses)
+        }
+        if (s.step % e.train.checkpointEvery === 0 || s.step === total) await checkpoint()
+        if (s.step % e.train.evalEvery === 0 || s.step === total) {
+          await evaluateInto(s, dir)
+          lastEval = s.step
+        }
       }
+      if (o.signal?.stopped === true) {
+        if (lastCheckpoint !== s.step) await checkpoint()
+        o.progress?.stop()
+        await status(dir, { state: 'stopped', step: s.step, reason: 'interrupted; `resume` continues from the checkpoint' })
+        o.log(`stopped at step ${s.step}; checkpoint kept`)
+        return { _tag: 'Stopped', step: s.step }
+      }
+    } catch (err) {
+      o.progress?.stop()
+      if (!(err instanceof DivergenceError)) throw err
+      const slash = err.term.indexOf('/')
+      const player = slash < 0 ? err.term : err.term.slice(0, slash)
+      const message = `training diverged at step ${err.step + (err.term === 'weights' ? 0 : 1)}: player "${player}", term "${err.term}" = ${err.value}; ${
+        lastCheckpoint === undefined ? 'no checkpoint was written' : `last good checkpoint: step ${lastCheckpoint}`
+      }`
+      await status(dir, { state: 'failed', step: s.step, reason: message })
+      return { _tag: 'Diverged', player, term: err.term, step: err.step + 1, value: err.value, checkpoint: lastCheckpoint, message }
     }
+    o.progress?.stop()
+    const metrics = lastEval === s.step ? undefined : await evaluateInto(s, dir)
+    const last = metrics ?? (await lastMetrics(dir))
+    const ran = s.step - startStep
+    const final = { ...last, step: s.step, backend: s.backend.name, msPerStep: ran > 0 ? +((performance.now() - started) / ran).toFixed(3) : null, losses }
+    await writeJson(join(dir, 'metrics.json'), final)
+    await status(dir, { state: 'done', step: s.step })
+    return { _tag: 'Done', metrics: final }
   } finally {
-    compiled.dispose()
+    s.dispose()
+    tf.disposeVariables()
   }
-  const msPerStep = (performance.now() - t0) / e.steps
-  const points = tf.tidy(() => nets.G.apply(tf.randomNormal([e.samples, e.latent], 0, 1, 'float32', e.seed + 1)))
-  const modes = modeReport(mixture, (await points.data()) as Float32Array)
-  points.dispose()
-  disposeAll(nets)
-  o.log(`modes captured ${modes.captured}/${modes.modes}, high quality ${(100 * modes.highQuality).toFixed(1)}%, KL to uniform ${modes.klToUniform.toFixed(3)}, ${msPerStep.toFixed(2)} ms/step`)
-  const result: RunResult = { experiment: e, backend, msPerStep, losses, modes }
-  if (o.out !== undefined) {
-    const dir = join(o.out, e.name)
-    await mkdir(dir, { recursive: true })
-    await writeAtomic(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
-    o.log(`wrote ${join(dir, 'result.json')}`)
-  }
-  return result
+}
+
+const lastMetrics = async (dir: string): Promise<Record<string, unknown>> => {
+  const { readFile } = await import('node:fs/promises')
+  const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>
 }
