@@ -7,6 +7,9 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import * as tf from '@tensorflow/tfjs'
+import * as E from 'fp-ts/Either'
+
+import { decodeExperiment } from '../src/codec/experiment.ts'
 
 import { compileGame, readValues } from '../src/compile/step.ts'
 import { adam, sig } from '../src/core/Game.ts'
@@ -54,17 +57,24 @@ export const makeRun = async (dir: string, o: FixtureOptions): Promise<string> =
   const name = `${o.model}-ring`
   const out = join(dir, name)
   await mkdir(join(out, 'samples'), { recursive: true })
-  const config = {
+  // the normalised config, as a run writes it (the nets declared with the widths trained here)
+  const io: Record<string, { input: string | number; output: string | number; activation: string }> = {
+    E: { input: 'data', output: 'latent', activation: 'leakyRelu' },
+    G: { input: 'latent', output: 'data', activation: 'relu' },
+    D: { input: 'data', output: 1, activation: 'leakyRelu' },
+    C: { input: 'latent', output: 1, activation: 'leakyRelu' }
+  }
+  const decoded = decodeExperiment({
     name,
     seed: 1,
     backend: 'cpu',
-    data: { kind: 'ring', modes: 8, radius: 2, sd: 0.05 },
-    latent: 2,
-    ...(o.asGame ? { game: { players: game.players.map((p) => codec.encode(codec.PlayerC, p)) } } : { model: { name: o.model } }),
-    nets: Object.fromEntries(Object.keys(nets).map((n) => [n, { arch: 'mlp', hidden: [h, h] }])),
+    ...(o.asGame ? { game: { players: game.players.map((p) => codec.encode(codec.PlayerC, p)) } } : { model: o.model }),
+    nets: Object.fromEntries(Object.keys(nets).map((n) => [n, { arch: 'mlp', hidden: [h, h], ...io[n] }])),
     train: { steps: o.steps, batch, logEvery: o.logEvery, evalEvery: o.evalEvery, checkpointEvery: o.steps },
     evaluation: { samples: o.samples ?? 500, metrics: ['modes'] }
-  }
+  })
+  if (E.isLeft(decoded)) throw new Error(`fixture config:\n${decoded.left.join('\n')}`)
+  const config = decoded.right
   await writeFile(join(out, 'config.json'), JSON.stringify(config, null, 2))
   const compiled = compileGame(game, nets, { seed: 1 })
   const u = rng(1)
@@ -95,7 +105,7 @@ export const makeRun = async (dir: string, o: FixtureOptions): Promise<string> =
         tf.dispose([z, pts, data, ...(codes ? [codes] : [])])
         await writeFile(join(out, 'samples', `step-${String(i).padStart(6, '0')}.json`), JSON.stringify(sample))
         const m = modeReport(mixture, p)
-        final = { step: i, modes: { captured: m.captured, of: m.modes, highQuality: m.highQuality, klToUniform: m.klToUniform } }
+        final = { step: i, modes: m.captured, totalModes: m.modes, highQuality: m.highQuality, klToUniform: m.klToUniform }
         metrics.push(JSON.stringify(final))
       }
     }

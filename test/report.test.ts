@@ -32,7 +32,7 @@ import {
   scatter,
   writeReport
 } from '../src/report/index.ts'
-import { fixtureGame, makeRun } from './report-fixture.ts'
+import { makeRun } from './report-fixture.ts'
 
 const spec = { data: [2], prior: [2], nets: { E: sig([2], [2]), G: sig([2], [2]), D: sig([2], [1]), C: sig([2], [1]), J: sig([4], [1]) } }
 const softplus = (a: number): number => Math.log1p(Math.exp(a))
@@ -274,7 +274,7 @@ describe('writeReport', () => {
   })
 
   it('one self-contained page: every section, pictures inlined, formulas typeset, no external URL', async () => {
-    const path = await writeReport(ganRun, { players: fixtureGame('gan').players })
+    const path = await writeReport(ganRun)
     const html = await readFile(path, 'utf8')
     for (const id of ['samples', 'objective', 'losses', 'metrics', 'config']) assert.match(html, new RegExp(`<section id="${id}">`))
     assert.match(html, /class="katex"/)
@@ -286,13 +286,21 @@ describe('writeReport', () => {
     assert.equal([...html.matchAll(/<img /g)].length, 1 + 1 + 2) // final samples, losses, two evaluations in the strip
   })
 
-  it('a game written as terms in config.json needs no players; a named model without them says so', async () => {
+  it('the game comes from config.json, a named model or terms; a config of another version still gets a report', async () => {
     const html = await readFile(await writeReport(gameRun), 'utf8')
     assert.match(html, /encoder-generator/)
     assert.match(html, /class="katex"/)
     assert.match(html, /3 ln 3 − 2 ln 2/)
-    const bare = await readFile(await writeReport(ganRun), 'utf8')
-    assert.match(bare, /the game was not given to the report/)
+    const named = await readFile(await writeReport(ganRun), 'utf8')
+    assert.match(named, /<h3>generator<\/h3>/)
+    assert.match(named, /modes <b>\d of 8, \d+% within 3σ<\/b>/)
+    const config = JSON.parse(await readFile(join(ganRun, 'config.json'), 'utf8'))
+    await writeFile(join(ganRun, 'config.json'), JSON.stringify({ ...config, model: { name: 'notAModel' } }))
+    try {
+      assert.match(await readFile(await writeReport(ganRun), 'utf8'), /does not decode as an experiment of this version/)
+    } finally {
+      await writeFile(join(ganRun, 'config.json'), JSON.stringify(config))
+    }
   })
 
   it('a malformed run folder is an error naming the file; the old report stays whole', async () => {

@@ -11,9 +11,11 @@ import { dirname, join } from 'node:path'
 import * as E from 'fp-ts/Either'
 import katex from 'katex'
 
+import { decodeExperiment } from '../codec/experiment.ts'
 import { decode, LossC } from '../codec/index.ts'
 import type { Player } from '../core/Game.ts'
 import { showLatex, showUnicode } from '../core/Show.ts'
+import { gameOf } from '../experiment/game.ts'
 import type { Equilibrium } from './equilibrium.ts'
 import { equilibria } from './equilibrium.ts'
 import { lossCurvesPng } from './losses.ts'
@@ -34,6 +36,16 @@ export interface ReportOptions {
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
 
 const dataUri = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`
+
+/**
+ * The game's players from a run's `config.json`: the named model's or the config's own, as a run
+ * builds them; `undefined` when the config does not decode (a folder from another version).
+ */
+export const playersOf = (config: Readonly<Record<string, unknown>>): ReadonlyArray<ReportPlayer> | undefined => {
+  const e = decodeExperiment(config, 'config.json: $')
+  if (E.isRight(e)) return gameOf(e.right).players
+  return playersOfConfig(config)
+}
 
 /** The players a config holds as JSON terms (`game.players`), decoded; `undefined` when it names a model. */
 export const playersOfConfig = (config: Readonly<Record<string, unknown>>): ReadonlyArray<ReportPlayer> | undefined => {
@@ -130,6 +142,10 @@ interface Pictures {
 const headline = (m: Readonly<Record<string, unknown>> | undefined): Array<[string, string]> => {
   if (m === undefined) return []
   const flat = flatten(m).filter(([k, v]) => k !== 'step' && typeof v === 'number')
+  if (typeof m.modes === 'number') {
+    const hq = typeof m.highQuality === 'number' ? `, ${(100 * m.highQuality).toFixed(0)}% within 3σ` : ''
+    return [['modes', `${m.modes}${typeof m.totalModes === 'number' ? ` of ${m.totalModes}` : ''}${hq}`]]
+  }
   const modes = m.modes as Record<string, unknown> | undefined
   if (modes !== undefined && typeof modes.captured === 'number') {
     const of = typeof modes.of === 'number' ? modes.of : typeof modes.modes === 'number' ? modes.modes : undefined
@@ -167,7 +183,7 @@ export const reportHtml = async (run: RunFolder, pictures: Pictures, players: Re
   const eqs: ReadonlyMap<string, Equilibrium> = equilibria(players ?? [])
   const objective =
     players === undefined
-      ? '<p class="note">The config names a model and the game was not given to the report, so its objectives are not shown here (<code>loss-algebra show</code> prints them).</p>'
+      ? '<p class="note">The config does not decode as an experiment of this version, so its objectives are not shown here.</p>'
       : players
           .map(
             (p) => `<div class="player"><h3>${escape(p.name)}</h3>
@@ -253,7 +269,7 @@ const writeAtomic = async (path: string, data: string | Buffer): Promise<void> =
  */
 export const writeReport = async (runDir: string, o: ReportOptions = {}): Promise<string> => {
   const run = await readRun(runDir)
-  const players = o.players ?? playersOfConfig(run.config)
+  const players = o.players ?? playersOf(run.config)
   const title = typeof run.config.name === 'string' ? run.config.name : undefined
   let losses: Buffer | undefined
   if (run.losses.length > 0) {
