@@ -2,12 +2,16 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
 import * as fc from 'fast-check'
+import { pipe } from 'fp-ts/function'
 
 import * as A from '../laws/algebra.ts'
-import { coefficient, getLoss, getNearPair } from '../laws/arbitraries.ts'
-import { encode, LossC } from '../src/codec/index.ts'
+import { coefficient, getLeaf, getLoss, getNearPair } from '../laws/arbitraries.ts'
+import { encode, exprCodecs, LossC, lossCodecs, scheduleCodecs } from '../src/codec/index.ts'
+import type { Expr } from '../src/core/Expr.ts'
+import * as X from '../src/core/Expr.ts'
 import { apply, data, prior } from '../src/core/Expr.ts'
 import * as L from '../src/core/Loss.ts'
+import { linear } from '../src/core/Schedule.ts'
 import { showLatex, showUnicode } from '../src/core/Show.ts'
 
 const params = { seed: 20261124, numRuns: 300 }
@@ -69,5 +73,51 @@ describe('show', () => {
       showLatex(t),
       '10 \\cdot \\lVert x - G(E(x)) \\rVert_1 - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(E(x))) - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(z)) + \\mathrm{KL}_{C}(E(x))'
     )
+  })
+})
+
+describe('the generators cover the algebra', () => {
+  // every tag, from the codecs' per-tag records (a tag without a codec does not compile)
+  const subterms = (t: L.Loss): ReadonlyArray<L.Loss> =>
+    L.matchCombinator<ReadonlyArray<L.Loss>>(() => [t], {
+      Zero: () => [t],
+      Sum: (s) => [t, ...s.terms.flatMap(subterms)],
+      Scale: (s) => [t, ...subterms(s.term)],
+      Named: (s) => [t, ...subterms(s.term)],
+      Weighted: (s) => [t, ...subterms(s.term)]
+    })(t)
+  const subexprs: (e: Expr) => ReadonlyArray<Expr> = X.match<ReadonlyArray<Expr>>({
+    Data: (e) => [e],
+    Prior: (e) => [e],
+    Apply: (e) => [e, ...subexprs(e.input)],
+    Gaussian: (e) => [e, ...subexprs(e.mean), ...subexprs(e.logVar)],
+    Pair: (e) => [e, ...subexprs(e.x), ...subexprs(e.z)],
+    Stop: (e) => [e, ...subexprs(e.expr)],
+    Chunk: (e) => [e, ...subexprs(e.expr)]
+  })
+  const sample = fc.sample(getLoss(getLeaf({ penalties: true })), { seed: 20261124, numRuns: 500 }).flatMap(subterms)
+  it('every term tag', () => assert.deepEqual(new Set(sample.map((t) => t._tag)), new Set(Object.keys(lossCodecs))))
+  it('every expression tag', () => {
+    const exprs = sample.filter(L.isLeaf).flatMap(L.exprsOf).flatMap(subexprs)
+    assert.deepEqual(new Set(exprs.map((e) => e._tag)), new Set(Object.keys(exprCodecs)))
+  })
+  it('every schedule tag but Constant (a constant weight normalises to a scale)', () => {
+    const schedules = sample.flatMap((t) => (t._tag === 'Weighted' ? [t.schedule._tag] : []))
+    assert.deepEqual(new Set(schedules), new Set(Object.keys(scheduleCodecs).filter((k) => k !== 'Constant')))
+  })
+})
+
+describe('combinators are data-first and data-last', () => {
+  const a = L.densityRatio('D', apply('G', prior))
+  const b = L.latentKL('C', apply('E', data))
+  it('pipe(a, add(b)) is add(a, b), and so for scale, named, weighted', () => {
+    assert.ok(L.EqStrict.equals(pipe(a, L.add(b)), L.add(a, b)))
+    assert.ok(L.EqStrict.equals(pipe(a, L.scale(3)), L.scale(3, a)))
+    assert.ok(L.EqStrict.equals(pipe(a, L.named('x')), L.named('x', a)))
+    assert.ok(L.EqStrict.equals(pipe(a, L.weighted(linear(0, 1, 0, 10))), L.weighted(linear(0, 1, 0, 10), a)))
+  })
+  it('a rule is checked as soon as its argument is given', () => {
+    assert.throws(() => L.scale(Infinity), /scale: the factor must be finite/)
+    assert.throws(() => L.named(''), /named: the label must not be empty/)
   })
 })

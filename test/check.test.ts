@@ -9,6 +9,7 @@ import { apply, chunk, data, gaussian, prior, stop } from '../src/core/Expr.ts'
 import type { Game } from '../src/core/Game.ts'
 import { player, sig } from '../src/core/Game.ts'
 import * as L from '../src/core/Loss.ts'
+import { linear, piecewise } from '../src/core/Schedule.ts'
 import { alphaGan } from '../src/models/index.ts'
 
 const nets = { E: sig([4], [2]), G: sig([2], [4]), D: sig([4], [1]), C: sig([2], [1]) }
@@ -76,5 +77,36 @@ describe('decoding names the path of what is wrong', () => {
     const r = decode(GameC, g)
     assert.ok(E.isLeft(r))
     assert.deepEqual([...r.left].sort(), ['$.data[1]: expected Dim, got -1', '$.players[0].loss.sample.net: expected string, got 7'].sort())
+  })
+})
+
+describe('decoding applies the rules of core’s constructors, with their messages', () => {
+  const refused = (codec: typeof LossC, input: unknown, constructor: () => unknown): void => {
+    let message = ''
+    try {
+      constructor()
+    } catch (e) {
+      message = (e as Error).message
+    }
+    assert.notEqual(message, '', 'the constructor refuses it too')
+    const r = decode(codec, input)
+    assert.ok(E.isLeft(r))
+    assert.deepEqual(r.left.map((l) => l.replace(/^\$[^:]*: /, '')), [message])
+  }
+  const x = { _tag: 'Data' }
+  it('a chunk that is not a part', () =>
+    refused(LossC, { _tag: 'DensityRatio', critic: 'D', sample: { _tag: 'Chunk', expr: x, index: 2, count: 2 } }, () => chunk(data, 2, 2)))
+  it('a classifier without a fake set', () =>
+    refused(LossC, { _tag: 'Classify', critic: 'D', real: x, fake: [], variant: 'bce' }, () => L.classify('D', { real: data, fake: [] })))
+  it('an empty label', () => refused(LossC, { _tag: 'Named', label: '', term: { _tag: 'Zero' } }, () => L.named('', L.zero)))
+  it('schedules whose boundaries do not increase, or whose end is not after the start', () => {
+    const w = (schedule: unknown) => ({ _tag: 'Weighted', schedule, term: { _tag: 'Zero' } })
+    refused(LossC, w({ _tag: 'Piecewise', boundaries: [3, 1], values: [0, 1, 2] }), () => piecewise([3, 1], [0, 1, 2]))
+    refused(LossC, w({ _tag: 'Piecewise', boundaries: [3], values: [0] }), () => piecewise([3], [0]))
+    refused(LossC, w({ _tag: 'Linear', from: 0, to: 1, start: 5, end: 5 }), () => linear(0, 1, 5, 5))
+  })
+  it('names the path of the broken rule', () => {
+    const bad = { _tag: 'Sum', terms: [{ _tag: 'Zero' }, { _tag: 'Named', label: 'x', term: { _tag: 'Named', label: '', term: { _tag: 'Zero' } } }] }
+    assert.deepEqual(decode(LossC, bad), E.left(['$.terms[1].term: named: the label must not be empty']))
   })
 })

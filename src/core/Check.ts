@@ -8,8 +8,9 @@ import * as E from 'fp-ts/Either'
 import type { NonEmptyArray } from 'fp-ts/NonEmptyArray'
 
 import type { Expr } from './Expr.ts'
+import * as X from './Expr.ts'
 import type { Game, Player, Shape } from './Game.ts'
-import { shapeEquals, size } from './Game.ts'
+import { isShape, shapeEquals, size } from './Game.ts'
 import * as L from './Loss.ts'
 import { showExpr, showUnicode } from './Show.ts'
 
@@ -72,48 +73,44 @@ export const accepts = (input: Shape, sample: Shape): boolean =>
 type Infer = E.Either<{ what: string; expected: Shape; actual: Shape } | { unbound: string }, Shape>
 
 /** The shape (without batch axis) of an expression, or why it has none. */
-export const shapeOf = (g: Game, e: Expr): Infer => {
-  switch (e._tag) {
-    case 'Data':
-      return E.right(g.data)
-    case 'Prior':
-      return E.right(g.prior)
-    case 'Apply': {
+export const shapeOf = (g: Game, e: Expr): Infer =>
+  X.match<Infer>({
+    Data: () => E.right(g.data),
+    Prior: () => E.right(g.prior),
+    Apply: (e) => {
       const s = g.nets[e.net]
       if (!Object.prototype.hasOwnProperty.call(g.nets, e.net) || s === undefined) return E.left({ unbound: e.net })
-      return E.chain((inner: Shape): Infer => {
-        return accepts(s.input, inner)
+      return E.chain((inner: Shape): Infer =>
+        accepts(s.input, inner)
           ? E.right(s.output)
           : E.left({ what: `input of ${e.net} in ${showExpr(e)}`, expected: s.input, actual: inner })
-      })(shapeOf(g, e.input))
-    }
-    case 'Gaussian':
-      return E.chain((m: Shape): Infer =>
+      )(shapeOf(g, e.input))
+    },
+    Gaussian: (e) =>
+      E.chain((m: Shape): Infer =>
         E.chain((v: Shape): Infer =>
           shapeEquals(m, v) ? E.right(m) : E.left({ what: `log-variance of ${showExpr(e)}`, expected: m, actual: v })
         )(shapeOf(g, e.logVar))
-      )(shapeOf(g, e.mean))
-    case 'Pair':
-      return E.chain((x: Shape): Infer => E.map((z: Shape): Shape => [size(x) + size(z)])(shapeOf(g, e.z)))(
-        shapeOf(g, e.x)
-      )
-    case 'Stop':
-      return shapeOf(g, e.expr)
-    case 'Chunk':
-      return E.chain((s: Shape): Infer => {
+      )(shapeOf(g, e.mean)),
+    Pair: (e) =>
+      E.chain((x: Shape): Infer => E.map((z: Shape): Shape => [size(x) + size(z)])(shapeOf(g, e.z)))(shapeOf(g, e.x)),
+    Stop: (e) => shapeOf(g, e.expr),
+    Chunk: (e) =>
+      E.chain((s: Shape): Infer => {
         const last = s[s.length - 1] ?? 1
         return last % e.count === 0
           ? E.right([...s.slice(0, -1), last / e.count])
-          : E.left({ what: `last axis of ${showExpr(e.expr)} split in ${e.count}`, expected: [e.count * Math.ceil(last / e.count)], actual: [last] })
+          : E.left({
+              what: `last axis of ${showExpr(e.expr)} split in ${e.count}`,
+              expected: [e.count * Math.ceil(last / e.count)],
+              actual: [last]
+            })
       })(shapeOf(g, e.expr))
-  }
-}
+  })(e)
 
 // -------------------------------------------------------------------------------------
 // checks
 // -------------------------------------------------------------------------------------
-
-const isShape = (s: Shape): boolean => s.length > 0 && s.every((d) => Number.isInteger(d) && d > 0)
 
 const checkLeaf = (g: Game, p: Player, path: string, leaf: L.Leaf): Array<CheckError> => {
   const site = { player: p.name, path: `loss${path}`, term: showUnicode(leaf) }
@@ -152,7 +149,7 @@ const checkLeaf = (g: Game, p: Player, path: string, leaf: L.Leaf): Array<CheckE
 }
 
 /**
- * Every check of DESIGN §2: every net a loss refers to is bound; every player's loss depends on at
+ * Every check of `docs/ARCHITECTURE.md` §2: every net a loss refers to is bound; every player's loss depends on at
  * least one of its own nets; shapes compose. Returns the game, or every error found.
  * @category checks
  */

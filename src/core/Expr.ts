@@ -63,21 +63,25 @@ export const data: Expr = { _tag: 'Data' }
 /** @category constructors */
 export const prior: Expr = { _tag: 'Prior' }
 /** @category constructors */
-export const apply = (net: string, input: Expr): Expr => ({ _tag: 'Apply', net, input })
+export const apply = (net: string, input: Expr): Apply => ({ _tag: 'Apply', net, input })
 /** @category constructors */
-export const gaussian = (mean: Expr, logVar: Expr): Expr => ({ _tag: 'Gaussian', mean, logVar })
+export const gaussian = (mean: Expr, logVar: Expr): Gaussian => ({ _tag: 'Gaussian', mean, logVar })
 /** @category constructors */
-export const pair = (x: Expr, z: Expr): Expr => ({ _tag: 'Pair', x, z })
+export const pair = (x: Expr, z: Expr): Pair => ({ _tag: 'Pair', x, z })
 /** @category constructors */
-export const stop = (expr: Expr): Expr => ({ _tag: 'Stop', expr })
+export const stop = (expr: Expr): Stop => ({ _tag: 'Stop', expr })
+/** Whether `index` names one of `count` equal parts: integers with `0 ≤ index < count`. @category refinements */
+export const isPart = (index: number, count: number): boolean =>
+  Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count
+
 /**
  * @example
  * // an encoder with 2·k outputs read as mean and log-variance
  * const q = gaussian(chunk(apply('E', data), 0, 2), chunk(apply('E', data), 1, 2))
  * @category constructors
  */
-export const chunk = (expr: Expr, index: number, count: number): Expr => {
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+export const chunk = (expr: Expr, index: number, count: number): Chunk => {
+  if (!isPart(index, count)) {
     throw new RangeError(`chunk: index ${index} of ${count} parts is not a part (need 0 ≤ index < count, integers)`)
   }
   return { _tag: 'Chunk', expr, index, count }
@@ -140,34 +144,16 @@ export const unstop: (e: Expr) => Expr = match<Expr>({
 /** Structural equality. @category utils */
 export const equals = (a: Expr, b: Expr): boolean => key(a) === key(b)
 
-/** The names of the nets an expression applies, in order of first appearance. @category utils */
+/** The names of the nets an expression applies, in order of first appearance (inputs before the net). @category utils */
 export const netsOf = (e: Expr, underStop = true): ReadonlyArray<string> => {
-  const out: Array<string> = []
-  const go = (e: Expr): void => {
-    switch (e._tag) {
-      case 'Data':
-      case 'Prior':
-        return
-      case 'Apply':
-        go(e.input)
-        if (!out.includes(e.net)) out.push(e.net)
-        return
-      case 'Gaussian':
-        go(e.mean)
-        go(e.logVar)
-        return
-      case 'Pair':
-        go(e.x)
-        go(e.z)
-        return
-      case 'Stop':
-        if (underStop) go(e.expr)
-        return
-      case 'Chunk':
-        go(e.expr)
-        return
-    }
-  }
-  go(e)
-  return out
+  const go: (e: Expr) => ReadonlyArray<string> = match<ReadonlyArray<string>>({
+    Data: () => [],
+    Prior: () => [],
+    Apply: (e) => [...go(e.input), e.net],
+    Gaussian: (e) => [...go(e.mean), ...go(e.logVar)],
+    Pair: (e) => [...go(e.x), ...go(e.z)],
+    Stop: (e) => (underStop ? go(e.expr) : []),
+    Chunk: (e) => go(e.expr)
+  })
+  return [...new Set(go(e))]
 }

@@ -99,6 +99,12 @@ export const sig = (input: Shape, output: Shape): Signature => ({ input: [...inp
 // utils
 // -------------------------------------------------------------------------------------
 
+/** Whether a number is a dimension: a positive integer. @category refinements */
+export const isDim = (d: number): boolean => Number.isInteger(d) && d > 0
+
+/** Whether a shape is one: at least one axis, every dimension positive. @category refinements */
+export const isShape = (s: Shape): boolean => s.length > 0 && s.every(isDim)
+
 /** The number of elements of a shape. @category utils */
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1)
 

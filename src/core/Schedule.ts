@@ -5,22 +5,45 @@
  * @since 0.1.0
  */
 
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
 /** @category model */
-export type Schedule =
-  | { readonly _tag: 'Constant'; readonly value: number }
-  /** `values[i]` while `step < boundaries[i]`, the last value after the last boundary. */
-  | { readonly _tag: 'Piecewise'; readonly boundaries: ReadonlyArray<number>; readonly values: ReadonlyArray<number> }
-  /** `from` until `start`, then linearly to `to` at `end`, then `to`. */
-  | { readonly _tag: 'Linear'; readonly from: number; readonly to: number; readonly start: number; readonly end: number }
+export interface Constant {
+  readonly _tag: 'Constant'
+  readonly value: number
+}
+/** `values[i]` while `step < boundaries[i]`, the last value after the last boundary. @category model */
+export interface Piecewise {
+  readonly _tag: 'Piecewise'
+  readonly boundaries: ReadonlyArray<number>
+  readonly values: ReadonlyArray<number>
+}
+/** `from` until `start`, then linearly to `to` at `end`, then `to`. @category model */
+export interface Linear {
+  readonly _tag: 'Linear'
+  readonly from: number
+  readonly to: number
+  readonly start: number
+  readonly end: number
+}
+
+/** @category model */
+export type Schedule = Constant | Piecewise | Linear
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
 
 /** @category constructors */
-export const constant = (value: number): Schedule => ({ _tag: 'Constant', value })
+export const constant = (value: number): Constant => ({ _tag: 'Constant', value })
 
 /**
  * A step schedule: `piecewise([1000], [0, 1])` is 0 for the first 1000 steps, then 1.
  * @category constructors
  */
-export const piecewise = (boundaries: ReadonlyArray<number>, values: ReadonlyArray<number>): Schedule => {
+export const piecewise = (boundaries: ReadonlyArray<number>, values: ReadonlyArray<number>): Piecewise => {
   if (values.length !== boundaries.length + 1) {
     throw new RangeError(
       `piecewise: ${boundaries.length} boundaries need ${boundaries.length + 1} values, got ${values.length}`
@@ -35,59 +58,60 @@ export const piecewise = (boundaries: ReadonlyArray<number>, values: ReadonlyArr
 }
 
 /** @category constructors */
-export const linear = (from: number, to: number, start: number, end: number): Schedule => {
+export const linear = (from: number, to: number, start: number, end: number): Linear => {
   if (!(end > start)) throw new RangeError(`linear: end (${end}) must be after start (${start})`)
   return { _tag: 'Linear', from, to, start, end }
 }
 
+// -------------------------------------------------------------------------------------
+// destructors
+// -------------------------------------------------------------------------------------
+
+/** An exhaustive interpreter of schedules: one case per tag. @category destructors */
+export type ScheduleMatch<A> = {
+  readonly [K in Schedule['_tag']]: (s: Extract<Schedule, { readonly _tag: K }>) => A
+}
+
+/** @category destructors */
+export const match =
+  <A>(cases: ScheduleMatch<A>) =>
+  (s: Schedule): A =>
+    (cases[s._tag] as (s: Schedule) => A)(s)
+
 /** The schedule's value at a step. @category destructors */
-export const at = (s: Schedule, step: number): number => {
-  switch (s._tag) {
-    case 'Constant':
-      return s.value
-    case 'Piecewise': {
+export const at = (s: Schedule, step: number): number =>
+  match<number>({
+    Constant: (s) => s.value,
+    Piecewise: (s) => {
       const i = s.boundaries.findIndex((b) => step < b)
       return s.values[i === -1 ? s.values.length - 1 : i]
-    }
-    case 'Linear':
-      if (step <= s.start) return s.from
-      if (step >= s.end) return s.to
-      return s.from + ((s.to - s.from) * (step - s.start)) / (s.end - s.start)
-  }
-}
+    },
+    Linear: (s) =>
+      step <= s.start ? s.from : step >= s.end ? s.to : s.from + ((s.to - s.from) * (step - s.start)) / (s.end - s.start)
+  })(s)
+
+// -------------------------------------------------------------------------------------
+// utils
+// -------------------------------------------------------------------------------------
 
 /** Whether the schedule is zero at every step. @category utils */
-export const isZero = (s: Schedule): boolean => {
-  switch (s._tag) {
-    case 'Constant':
-      return s.value === 0
-    case 'Piecewise':
-      return s.values.every((v) => v === 0)
-    case 'Linear':
-      return s.from === 0 && s.to === 0
-  }
-}
+export const isZero: (s: Schedule) => boolean = match<boolean>({
+  Constant: (s) => s.value === 0,
+  Piecewise: (s) => s.values.every((v) => v === 0),
+  Linear: (s) => s.from === 0 && s.to === 0
+})
 
 /** A canonical, injective string. @category utils */
-export const key = (s: Schedule): string => {
-  switch (s._tag) {
-    case 'Constant':
-      return `const(${s.value})`
-    case 'Piecewise':
-      return `steps(${s.boundaries.join(',')};${s.values.join(',')})`
-    case 'Linear':
-      return `linear(${s.from},${s.to};${s.start},${s.end})`
-  }
-}
+export const key: (s: Schedule) => string = match<string>({
+  Constant: (s) => `const(${s.value})`,
+  Piecewise: (s) => `steps(${s.boundaries.join(',')};${s.values.join(',')})`,
+  Linear: (s) => `linear(${s.from},${s.to};${s.start},${s.end})`
+})
 
 /** Human-readable form, e.g. `w[0 → 1 @ 1000]`. @category utils */
-export const show = (s: Schedule): string => {
-  switch (s._tag) {
-    case 'Constant':
-      return String(s.value)
-    case 'Piecewise':
-      return `w[${s.values.map((v, i) => (i === 0 ? String(v) : `${v} @ ${s.boundaries[i - 1]}`)).join(' → ')}]`
-    case 'Linear':
-      return `w[${s.from} @ ${s.start} ↗ ${s.to} @ ${s.end}]`
-  }
-}
+export const show: (s: Schedule) => string = match<string>({
+  Constant: (s) => String(s.value),
+  Piecewise: (s) =>
+    `w[${s.values.map((v, i) => (i === 0 ? String(v) : `${v} @ ${s.boundaries[i - 1]}`)).join(' → ')}]`,
+  Linear: (s) => `w[${s.from} @ ${s.start} ↗ ${s.to} @ ${s.end}]`
+})

@@ -23,7 +23,7 @@ interface Notation {
   readonly net: (name: string) => string
   readonly minus: string
   readonly times: string
-  readonly leaf: L.LossMatch<string>
+  readonly leaf: L.LeafMatch<string>
   readonly named: (label: string, body: string) => string
   readonly weighted: (schedule: S.Schedule, body: string) => string
   readonly number: (k: number) => string
@@ -66,7 +66,6 @@ const unicode: Notation = {
   named: (label, body) => `⟦${/^[A-Za-z0-9_./ -]+$/.test(label) && !label.startsWith('"') ? label : JSON.stringify(label)}: ${body}⟧`,
   weighted: (s, body) => `${S.show(s)}·${body}`,
   leaf: {
-    Zero: () => '0',
     Reconstruction: (t) => {
       const d = `${unicodeExpr(t.target)} − ${unicodeExpr(t.output)}`
       switch (t.norm) {
@@ -87,11 +86,7 @@ const unicode: Notation = {
     Minimax: (t) => `E[log(1−${unicodeNet(t.critic)})](${unicodeExpr(t.sample)})`,
     Critic: (t) => `−E[${unicodeNet(t.critic)}](${unicodeExpr(t.sample)})`,
     GradientPenalty: (t) => `GP_${unicodeNet(t.critic)}(${unicodeExpr(t.real)}, ${unicodeExpr(t.fake)})`,
-    R1: (t) => `R1_${unicodeNet(t.critic)}(${unicodeExpr(t.real)})`,
-    Sum: () => '',
-    Scale: () => '',
-    Named: () => '',
-    Weighted: () => ''
+    R1: (t) => `R1_${unicodeNet(t.critic)}(${unicodeExpr(t.real)})`
   }
 }
 
@@ -110,7 +105,6 @@ const latex: Notation = {
   named: (label, body) => `\\underbrace{${body}}_{\\text{${label.replace(/[\\{}_^#$%&~]/g, (c) => `\\${c}`)}}}`,
   weighted: (s, body) => `w_{\\text{${S.key(s)}}} \\cdot ${body}`,
   leaf: {
-    Zero: () => '0',
     Reconstruction: (t) => {
       const d = `${latexExpr(t.target)} - ${latexExpr(t.output)}`
       switch (t.norm) {
@@ -132,41 +126,32 @@ const latex: Notation = {
     Minimax: (t) => `\\mathbb{E}[\\log(1-${latexName(t.critic)})](${latexExpr(t.sample)})`,
     Critic: (t) => `-\\mathbb{E}[${latexName(t.critic)}](${latexExpr(t.sample)})`,
     GradientPenalty: (t) => `\\mathrm{GP}_{${latexName(t.critic)}}(${latexExpr(t.real)}, ${latexExpr(t.fake)})`,
-    R1: (t) => `R_1^{${latexName(t.critic)}}(${latexExpr(t.real)})`,
-    Sum: () => '',
-    Scale: () => '',
-    Named: () => '',
-    Weighted: () => ''
+    R1: (t) => `R_1^{${latexName(t.critic)}}(${latexExpr(t.real)})`
   }
 }
 
 /** A printer is a fold; sums need parentheses under a scale or a weight. */
-const printer = (n: Notation) => {
-  const go = (t: Loss): string => {
-    switch (t._tag) {
-      case 'Sum': {
-        if (t.terms.length === 0) return '0'
-        return t.terms
-          .map((u, i) => {
-            // a negative scale prints as subtraction
-            if (u._tag === 'Scale' && (u.k < 0 || Object.is(u.k, -0))) {
-              const body = u.k === -1 ? atom(u.term) : `${n.number(-u.k)}${n.times}${atom(u.term)}`
-              return `${i === 0 ? n.minus : ` ${n.minus} `}${body}`
-            }
-            return i === 0 ? go(u) : ` + ${go(u)}`
-          })
-          .join('')
-      }
-      case 'Scale':
-        return t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`
-      case 'Named':
-        return n.named(t.label, go(t.term))
-      case 'Weighted':
-        return n.weighted(t.schedule, atom(t.term))
-      default:
-        return (n.leaf[t._tag] as (t: Loss) => string)(t)
-    }
-  }
+const printer = (n: Notation): ((t: Loss) => string) => {
+  const go = (t: Loss): string =>
+    L.matchCombinator<string>(L.matchLeaf(n.leaf), {
+      Zero: () => '0',
+      Sum: (t) =>
+        t.terms.length === 0
+          ? '0'
+          : t.terms
+              .map((u, i) => {
+                // a negative scale prints as subtraction
+                if (u._tag === 'Scale' && (u.k < 0 || Object.is(u.k, -0))) {
+                  const body = u.k === -1 ? atom(u.term) : `${n.number(-u.k)}${n.times}${atom(u.term)}`
+                  return `${i === 0 ? n.minus : ` ${n.minus} `}${body}`
+                }
+                return i === 0 ? go(u) : ` + ${go(u)}`
+              })
+              .join(''),
+      Scale: (t) => (t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`),
+      Named: (t) => n.named(t.label, go(t.term)),
+      Weighted: (t) => n.weighted(t.schedule, atom(t.term))
+    })(t)
   // A term that must be parenthesised when it is the operand of a product.
   const atom = (t: Loss): string => {
     const s = go(t)
