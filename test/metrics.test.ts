@@ -1,0 +1,290 @@
+import assert from 'node:assert/strict'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { before, describe, it } from 'node:test'
+
+import * as tf from '@tensorflow/tfjs'
+
+import { selectBackend } from '../src/backend/index.ts'
+import type { Net } from '../src/compile/Net.ts'
+import type { Shape } from '../src/core/Game.ts'
+import type { ImageSet } from '../src/data/images.ts'
+import { examples, imageSet, TANH_RANGE, unavailable } from '../src/data/images.ts'
+import { rng, normal } from '../src/data/toy.ts'
+import { classesOf, featuresOf, inceptionScore, modeCount, stackedModes } from '../src/metrics/classified.ts'
+import type { Classifier } from '../src/metrics/classifier.ts'
+import { cacheDir, cacheProblem, ensureClassifier, measureAccuracy } from '../src/metrics/classifier.ts'
+import { independentCritic } from '../src/metrics/critic.ts'
+import { frechetDistance, frechetOfFeatures, gaussianFit, matMul, symmetricEigen } from '../src/metrics/frechet.ts'
+import { precisionRecall } from '../src/metrics/precisionRecall.ts'
+import { evaluateImages } from '../src/metrics/registry.ts'
+import { mlp } from '../src/nets/index.ts'
+
+const randomSpd = (n: number, u: () => number): Float64Array => {
+  const a = Float64Array.from({ length: n * n }, () => normal(u))
+  const at = Float64Array.from({ length: n * n }, (_, k) => a[(k % n) * n + Math.floor(k / n)])
+  const s = matMul(a, at, n)
+  for (let i = 0; i < n; i++) s[i * n + i] += 0.1
+  return s
+}
+
+/** Gauss–Jordan inverse (test reference only). */
+const inverse = (a: Float64Array, n: number): Float64Array => {
+  const m = Float64Array.from(a)
+  const inv = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1
+  for (let c = 0; c < n; c++) {
+    let p = c
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r
+    for (let k = 0; k < n; k++) {
+      ;[m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]]
+      ;[inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]]
+    }
+    const d = m[c * n + c]
+    for (let k = 0; k < n; k++) {
+      m[c * n + k] /= d
+      inv[c * n + k] /= d
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue
+      const f = m[r * n + c]
+      for (let k = 0; k < n; k++) {
+        m[r * n + k] -= f * m[c * n + k]
+        inv[r * n + k] -= f * inv[c * n + k]
+      }
+    }
+  }
+  return inv
+}
+
+/** Brute-force reference: tr √(Σ₁Σ₂) by the Denman–Beavers iteration on the non-symmetric product. */
+const traceSqrtProduct = (a: Float64Array, b: Float64Array, n: number): number => {
+  let y = matMul(a, b, n)
+  let z = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) z[i * n + i] = 1
+  for (let k = 0; k < 60; k++) {
+    const yi = inverse(y, n)
+    const zi = inverse(z, n)
+    y = y.map((v, i) => (v + zi[i]) / 2)
+    z = z.map((v, i) => (v + yi[i]) / 2)
+  }
+  let t = 0
+  for (let i = 0; i < n; i++) t += y[i * n + i]
+  return t
+}
+
+describe('Fréchet distance', () => {
+  it('the Jacobi eigendecomposition reconstructs symmetric matrices', () => {
+    const u = rng(3)
+    for (const n of [1, 2, 7, 20]) {
+      const a = randomSpd(n, u)
+      const { values, vectors } = symmetricEigen(a, n)
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0
+          for (let k = 0; k < n; k++) s += vectors[i * n + k] * values[k] * vectors[j * n + k]
+          assert.ok(Math.abs(s - a[i * n + j]) < 1e-9 * (1 + Math.abs(a[i * n + j])), `n ${n} (${i}, ${j}): ${s} vs ${a[i * n + j]}`)
+        }
+      }
+    }
+  })
+
+  it('agrees with a brute-force reference (Denman–Beavers on Σ₁Σ₂) on random covariances', () => {
+    const u = rng(11)
+    for (let trial = 0; trial < 10; trial++) {
+      const n = 2 + (trial % 6)
+      const [s1, s2] = [randomSpd(n, u), randomSpd(n, u)]
+      const m1 = Float64Array.from({ length: n }, () => normal(u))
+      const m2 = Float64Array.from({ length: n }, () => normal(u))
+      let ref = -2 * traceSqrtProduct(s1, s2, n)
+      for (let i = 0; i < n; i++) ref += (m1[i] - m2[i]) ** 2 + s1[i * n + i] + s2[i * n + i]
+      const got = frechetDistance(m1, s1, m2, s2, n)
+      assert.ok(Math.abs(got - ref) < 1e-7 * (1 + Math.abs(ref)), `trial ${trial}: ${got} vs ${ref}`)
+    }
+  })
+
+  it('has the closed form Σ(√a − √b)² for diagonal covariances, is 0 against itself and d·δ² under a shift δ of every feature', () => {
+    const a = Float64Array.of(4, 0, 0, 9)
+    const b = Float64Array.of(1, 0, 0, 16)
+    assert.ok(Math.abs(frechetDistance(new Float64Array(2), a, new Float64Array(2), b, 2) - ((2 - 1) ** 2 + (3 - 4) ** 2)) < 1e-12)
+    const u = rng(5)
+    const d = 16
+    const n = 400
+    const x = Float32Array.from({ length: n * d }, () => normal(u) * 2)
+    assert.ok(frechetOfFeatures(x, n, x, n, d) < 1e-6)
+    let last = 0
+    for (const delta of [0.1, 0.5, 1, 2]) {
+      const fd = frechetOfFeatures(x, n, x.map((v) => v + delta), n, d)
+      assert.ok(Math.abs(fd - d * delta * delta) < 1e-3 * d * delta * delta, `δ ${delta}: ${fd}`)
+      assert.ok(fd > last)
+      last = fd
+    }
+  })
+
+  it('fits a Gaussian: mean and unbiased covariance', () => {
+    const { mean, cov } = gaussianFit(Float32Array.of(1, 2, 3, 6), 2, 2)
+    assert.deepEqual([...mean], [2, 4])
+    assert.deepEqual([...cov], [2, 4, 4, 8])
+  })
+})
+
+describe('mode histograms', () => {
+  it('sum to their sample count; one class gives 1 mode and KL = log K, a uniform histogram K modes and KL 0', () => {
+    const one = modeCount(new Uint16Array(2600).fill(417), 1000)
+    assert.deepEqual([one.modes, one.histogram.reduce((a, b) => a + b, 0)], [1, 2600])
+    assert.ok(Math.abs(one.kl - Math.log(1000)) < 1e-12)
+    const all = modeCount(Uint16Array.from({ length: 3000 }, (_, i) => i % 1000), 1000)
+    assert.deepEqual([all.modes, all.histogram.reduce((a, b) => a + b, 0)], [1000, 3000])
+    assert.ok(Math.abs(all.kl) < 1e-12)
+    const half = modeCount(Uint16Array.from({ length: 1000 }, (_, i) => i % 500), 1000)
+    assert.ok(Math.abs(half.kl - Math.log(2)) < 1e-12)
+  })
+})
+
+describe('precision and recall of distributions', () => {
+  const u = rng(8)
+  const d = 8
+  const n = 300
+  const x = Float32Array.from({ length: n * d }, () => normal(u))
+  it('a set against itself: 1 and 1', () => {
+    assert.deepEqual(precisionRecall(x, n, x, n, d), { precision: 1, recall: 1 })
+  })
+  it('a far-shifted set: 0 and 0; a collapsed set (one corner of the data): high precision, low recall', () => {
+    assert.deepEqual(precisionRecall(x, n, x.map((v) => v + 50), n, d), { precision: 0, recall: 0 })
+    // in the plane: the points of one corner (x > 0.8) as a collapsed generator
+    const plane = Float32Array.from({ length: 2 * n }, () => normal(u))
+    const corner: Array<number> = []
+    for (let i = 0; i < n; i++) if (plane[2 * i] > 0.8) corner.push(plane[2 * i], plane[2 * i + 1])
+    const r = precisionRecall(plane, n, Float32Array.from(corner), corner.length / 2, 2)
+    assert.ok(r.precision > 0.9 && r.recall < 0.5, JSON.stringify(r))
+  })
+})
+
+/** A net with no weights emitting `f(batch)`: a stand-in generator. */
+const standIn = (latent: number, shape: Shape, f: (b: number) => tf.Tensor): Net => ({
+  signature: { input: [latent], output: [...shape] },
+  variables: [],
+  apply: (z) => tf.tidy(() => tf.reshape(f(z.shape[0]), [z.shape[0], ...shape])),
+  dispose: () => undefined
+})
+
+/** A generator that draws real images from `set`'s examples `from‥from + n`. */
+const sampler = (set: ImageSet, from: number, n: number, latent: number): Net & { free(): void } => {
+  const pool = tf.tensor(examples(set, n, TANH_RANGE, from), [n, ...set.shape])
+  let draw = 0
+  return {
+    ...standIn(latent, set.shape, (b) => tf.gather(pool, tf.randomUniform([b], 0, n, 'int32', 1000 + draw++))),
+    free: () => pool.dispose()
+  }
+}
+
+const missing = unavailable('mnist')
+describe('metrics on MNIST through the evaluation classifier', { skip: missing ?? false }, () => {
+  let c: Classifier
+  before(async () => {
+    // the fastest backend without tfjs-node: native when built, else wasm
+    await selectBackend('native').catch(() => selectBackend('wasm'))
+    console.log(`# backend ${tf.getBackend()}`)
+    c = await ensureClassifier({ progress: false, log: (l) => console.log(`# ${l}`) })
+  })
+
+  it(`the classifier scores ≥ 98.5 % on the test split (measured again), and a damaged cache file is refused`, () => {
+    assert.ok(measureAccuracy(c) >= 0.985)
+    assert.equal(cacheProblem('mnist'), null)
+    const dir = mkdtempSync(join(tmpdir(), 'la-clf-'))
+    try {
+      assert.match(cacheProblem('mnist', dir) ?? '', /not cached/)
+      const copy = join(dir, c.file.slice(c.file.lastIndexOf('/') + 1))
+      copyFileSync(c.file, copy)
+      const j = JSON.parse(readFileSync(copy, 'utf8'))
+      writeFileSync(copy, JSON.stringify({ ...j, weights: (j.weights[0] === 'A' ? 'B' : 'A') + j.weights.slice(1) }))
+      assert.match(cacheProblem('mnist', dir) ?? '', /checksum mismatch/)
+      writeFileSync(copy, '{"format": 1, "key": "')
+      assert.match(cacheProblem('mnist', dir) ?? '', /unreadable/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    assert.ok(c.file.startsWith(cacheDir()))
+  })
+
+  it('real Stacked-MNIST test data: ≥ 990 of 1000 modes over 26 000 triples, KL near 0, the histogram summing to 26 000', () => {
+    const set = imageSet({ kind: 'stackedMnist' }, 'test', 1)
+    const r = stackedModes(c, examples(set, 26000), 26000)
+    console.log(`# real Stacked MNIST: ${r.modes} modes, KL ${r.kl.toFixed(4)}`)
+    assert.ok(r.modes >= 990, `${r.modes}`)
+    assert.ok(r.kl < 0.05, `${r.kl}`)
+    assert.equal(r.histogram.reduce((a, b) => a + b, 0), 26000)
+    // the classified triples agree with the true labels for most samples
+    const got = classesOf(c, examples(set, 1000), 1000, 'channels')
+    assert.ok(got.filter((g, i) => g === set.labels[i]).length > 950)
+  })
+
+  it('a generator emitting one image: 1 mode, KL = log 1000, inception score 1', () => {
+    const set = imageSet({ kind: 'stackedMnist' }, 'test', 1)
+    const one = examples(set, 1)
+    const many = new Float32Array(2600 * one.length)
+    for (let i = 0; i < 2600; i++) many.set(one, i * one.length)
+    const r = stackedModes(c, many, 2600)
+    assert.equal(r.modes, 1)
+    assert.ok(Math.abs(r.kl - Math.log(1000)) < 1e-9)
+    assert.ok(Math.abs(inceptionScore(c, many, 2600, 'channels') - 1) < 1e-4)
+  })
+
+  it('Fréchet distance in classifier features: 0 for a set against itself, small between splits, growing with a pixel shift', () => {
+    const n = 2000
+    const test = imageSet({ kind: 'mnist' }, 'test')
+    const x = examples(test, n)
+    const f = featuresOf(c, x, n, 'grey')
+    assert.ok(frechetOfFeatures(f.values, n, f.values, n, f.width) < 1e-3)
+    const train = featuresOf(c, examples(imageSet({ kind: 'mnist' }, 'train'), n), n, 'grey')
+    const between = frechetOfFeatures(f.values, n, train.values, n, f.width)
+    let last = 0
+    for (const shift of [1, 2, 4]) {
+      const moved = tf.tidy(() => {
+        const t = tf.tensor4d(x, [n, 28, 28, 1])
+        return tf.concat([tf.fill([n, 28, shift, 1], -1), tf.slice(t, [0, 0, 0, 0], [n, 28, 28 - shift, 1])], 2)
+      })
+      const g = featuresOf(c, moved.dataSync() as Float32Array, n, 'grey')
+      moved.dispose()
+      const fd = frechetOfFeatures(f.values, n, g.values, n, f.width)
+      console.log(`# Fréchet: test vs train ${between.toFixed(3)}; vs test shifted ${shift} px ${fd.toFixed(3)}`)
+      assert.ok(fd > last, `shift ${shift}: ${fd} ≤ ${last}`)
+      last = fd
+    }
+  })
+
+  it('the independent critic separates real data from noise, and not real data from other real data', async () => {
+    const train = imageSet({ kind: 'mnist' }, 'train')
+    const test = imageSet({ kind: 'mnist' }, 'test')
+    const before = tf.memory().numTensors
+    const noise = standIn(8, [28, 28, 1], (b) => tf.randomUniform([b, 784], -1, 1))
+    const real = sampler(test, 5000, 5000, 8)
+    const o = { steps: 100, batch: 64, evalCount: 1000, seed: 3 }
+    const vsNoise = await independentCritic(noise, 8, train, test, o)
+    const vsReal = await independentCritic(real, 8, train, test, o)
+    real.free()
+    console.log(`# independent critic: real vs noise ${vsNoise.wasserstein.toFixed(3)}, real vs real ${vsReal.wasserstein.toFixed(3)}`)
+    assert.ok(vsNoise.wasserstein > 1, JSON.stringify(vsNoise))
+    assert.ok(Math.abs(vsReal.wasserstein) < 0.2 * vsNoise.wasserstein, JSON.stringify(vsReal))
+    assert.equal(tf.memory().numTensors, before)
+  })
+
+  it('the registry: every metric on real-data stand-ins, with errors naming unknown metrics, kinds and nets', async () => {
+    const test = imageSet({ kind: 'mnist' }, 'test')
+    const G = sampler(test, 0, 3000, 4)
+    const E = mlp([784, 4], { input: [28, 28, 1], name: 'E' })
+    const before = tf.memory().numTensors
+    const r = await evaluateImages(['frechet', 'inceptionScore', 'precisionRecall', 'reconstruction'], { kind: 'mnist', nets: { G, E }, latent: 4, samples: 1000 })
+    console.log(`# registry on a sampler of real test digits: ${JSON.stringify(r)}`)
+    assert.equal(tf.memory().numTensors, before)
+    assert.ok(r.frechet < 5 && r.inceptionScore > 8 && r.precision > 0.6 && r.recall > 0.6, JSON.stringify(r))
+    assert.ok(r.reconstructionL1 > 0)
+    await assert.rejects(evaluateImages(['fid'], { kind: 'mnist', nets: { G }, latent: 4 }), /unknown metric "fid"; known: stackedModes, frechet/)
+    await assert.rejects(evaluateImages(['stackedModes'], { kind: 'mnist', nets: { G }, latent: 4 }), /does not apply to mnist/)
+    await assert.rejects(evaluateImages(['reconstruction'], { kind: 'mnist', nets: { G }, latent: 4 }), /needs net E/)
+    G.free()
+    E.dispose()
+  })
+})
+
