@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 
-import type { Counter, Kernel } from './native-elementwise.ts'
-import { allocF32, cpuKernel, f32 } from './native-elementwise.ts'
+import type { Counter, Kernel } from './native-util.ts'
+import { allocF32, cpuKernel, f32 } from './native-util.ts'
 
 const { backend_util, util } = tf
 

@@ -1,13 +1,9 @@
 /**
  * The `native` tfjs backend: the `cpu` backend (tensors as Float32Arrays, so every cpu kernel
  * still works) with the heavy training kernels replaced by oneDNN calls through the addon in
- * `native/` (built by `scripts/build-native.mjs`; DESIGN §6).
- *
- * Overridden: BatchMatMul (every tfjs matMul), _FusedMatMul (bias + relu / leakyrelu / elu /
- * relu6 / sigmoid / linear), Conv2D, FusedConv2D, Conv2DBackpropInput (also conv2dTranspose's
- * forward pass) and Conv2DBackpropFilter. Anything the addon does not handle (NCHW, dilations,
- * non-float32, prelu, odd broadcasts) goes to the cpu kernel, so results never depend on
- * whether a case is covered.
+ * `native/` (built by `scripts/build-native.mjs`): matmuls and convolutions (./native-dnnl.ts).
+ * Anything the addon does not handle goes to the cpu kernel, so results never depend on whether a
+ * case is covered. This module loads the addon, counts kernel paths and registers the backend.
  *
  * Also overridden (./native-elementwise.ts): the element-wise binary and unary ops, Select, Sum
  * and Mean, whose generic cpu kernels otherwise dominate a training step (10× the matmuls on the
@@ -19,17 +15,17 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
-import { COPY_KERNELS, copyKernels } from './native-copy.ts'
-import { cpuKernel, ELEMENTWISE_KERNELS, elementwiseKernels, f32, type ElementwiseAddon } from './native-elementwise.ts'
 
-const { backend_util, broadcast_util, util } = tf
+import { COPY_KERNELS, copyKernels } from './native-copy.ts'
+import { DNNL_KERNELS, dnnlKernels } from './native-dnnl.ts'
+import type { DnnlAddon } from './native-dnnl.ts'
+import { ELEMENTWISE_KERNELS, elementwiseKernels } from './native-elementwise.ts'
+import type { ElementwiseAddon, Kernel } from './native-util.ts'
+
+export { setNativeConvLayout } from './native-dnnl.ts'
 
 /** The addon's entry points (native/src/addon.cc). */
-export interface NativeAddon {
-  matmul(params: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, alpha?: number): void
-  convForward(params: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, alpha?: number): void
-  convBackwardData(params: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void
-  convBackwardWeights(params: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void
+export interface NativeAddon extends DnnlAddon {
   implementation(op: string, params: Int32Array, alpha?: number): string | null
   info(): { version: string; cpuRuntime: number; threads: number; cachedPrimitives: number }
   setThreads(n: number): number
@@ -45,9 +41,7 @@ export interface NativeAddon {
 export const NATIVE_BACKEND = 'native'
 
 /** The kernels this backend computes with oneDNN (others are the cpu backend's). */
-export const NATIVE_KERNELS: ReadonlyArray<string> = [
-  tf.BatchMatMul, tf._FusedMatMul, tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter
-]
+export const NATIVE_KERNELS: ReadonlyArray<string> = DNNL_KERNELS
 
 /**
  * The element-wise, Select, Sum and Mean kernels this backend computes with its own TypeScript
@@ -133,223 +127,6 @@ export function nativeUnavailableReason (): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernel helpers
-
-type Attrs = tf.NamedAttrMap
-type Inputs = Record<string, tf.TensorInfo>
-interface KernelArgs { inputs: Inputs; backend: MathBackendCPU; attrs: Attrs }
-
-const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, leakyrelu: 2, sigmoid: 3, elu: 4, relu6: 5 }
-
-/** A bias the addon can add: one value per output channel / column, any leading 1s. */
-function channelBias (backend: MathBackendCPU, bias: tf.TensorInfo | undefined, channels: number, outRank: number): Float32Array | null | 'unsupported' {
-  if (bias == null) return null
-  const ok = bias.shape.length <= outRank && bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === channels &&
-    util.sizeFromShape(bias.shape) === channels
-  const v = ok ? f32(backend, bias) : null
-  return v ?? 'unsupported'
-}
-
-/** Runs the addon; on an addon error (a shape oneDNN rejects) falls back and remembers it. */
-const rejected = new Set<string>()
-function tryNative (kernel: string, key: string, f: () => tf.TensorInfo, fallback: () => tf.TensorInfo | Array<tf.TensorInfo>): tf.TensorInfo | Array<tf.TensorInfo> {
-  if (!rejected.has(key)) {
-    try {
-      const out = f()
-      count(kernel, 'native')
-      return out
-    } catch (e) {
-      rejected.add(key)
-      if (process.env.LOSS_ALGEBRA_NATIVE_VERBOSE === '1') {
-        console.warn(`loss-algebra native: ${kernel} falls back to cpu for ${key}: ${e instanceof Error ? e.message : String(e)}`)
-      }
-    }
-  }
-  count(kernel, 'fallback')
-  return fallback()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Matmul
-
-interface MatmulPlan { params: Int32Array; outShape: Array<number>; size: number }
-
-function planMatmul (a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, hasBias: boolean, act: number): MatmulPlan | null {
-  const ra = a.shape.length
-  const rb = b.shape.length
-  if (ra < 2 || rb < 2) return null
-  const innerA = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
-  const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
-  const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
-  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
-  if (innerA !== innerB || M === 0 || N === 0 || innerA === 0) return null
-  const outerA = a.shape.slice(0, -2)
-  const outerB = b.shape.slice(0, -2)
-  const batchA = util.sizeFromShape(outerA)
-  const batchB = util.sizeFromShape(outerB)
-  let outer: Array<number>
-  try {
-    outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB)
-  } catch {
-    return null // the cpu kernel raises tfjs's own error
-  }
-  const batch = Math.max(batchA, batchB)
-  // Only the broadcasts the flattened [batch, M, N] view expresses: equal batches, or one side 1.
-  if ((batchA !== batchB && batchA !== 1 && batchB !== 1) || util.sizeFromShape(outer) !== batch) return null
-  const params = Int32Array.from([batchA, batchB, M, innerA, N, transposeA ? 1 : 0, transposeB ? 1 : 0, hasBias ? 1 : 0, act])
-  return { params, outShape: [...outer, M, N], size: batch * M * N }
-}
-
-function batchMatMul (args: KernelArgs, lib: NativeAddon): tf.TensorInfo | Array<tf.TensorInfo> {
-  const { a, b } = args.inputs
-  const transposeA = args.attrs.transposeA === true
-  const transposeB = args.attrs.transposeB === true
-  const av = f32(args.backend, a)
-  const bv = f32(args.backend, b)
-  const plan = av !== null && bv !== null ? planMatmul(a, b, transposeA, transposeB, false, 0) : null
-  const fallback = (): tf.TensorInfo | Array<tf.TensorInfo> => cpuKernel(tf.BatchMatMul)(args)
-  if (plan === null || av === null || bv === null) {
-    count(tf.BatchMatMul, 'fallback')
-    return fallback()
-  }
-  return tryNative(tf.BatchMatMul, `mm${plan.params.join(',')}`, () => {
-    const out = new Float32Array(plan.size)
-    lib.matmul(plan.params, av, bv, null, out)
-    return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
-  }, fallback)
-}
-
-function fusedMatMul (args: KernelArgs, lib: NativeAddon): tf.TensorInfo | Array<tf.TensorInfo> {
-  const { a, b, bias } = args.inputs
-  const transposeA = args.attrs.transposeA === true
-  const transposeB = args.attrs.transposeB === true
-  const activation = (args.attrs.activation as string | undefined) ?? 'linear'
-  const alpha = (args.attrs.leakyreluAlpha as number | undefined) ?? 0.2
-  const act = ACTIVATIONS[activation]
-  const fallback = (): tf.TensorInfo | Array<tf.TensorInfo> => cpuKernel(tf._FusedMatMul)(args)
-  const av = f32(args.backend, a)
-  const bv = f32(args.backend, b)
-  const plan = av !== null && bv !== null && act !== undefined ? planMatmul(a, b, transposeA, transposeB, bias != null, act) : null
-  const biasV = plan !== null ? channelBias(args.backend, bias, plan.outShape[plan.outShape.length - 1], plan.outShape.length) : null
-  if (plan === null || av === null || bv === null || biasV === 'unsupported') {
-    count(tf._FusedMatMul, 'fallback')
-    return fallback()
-  }
-  return tryNative(tf._FusedMatMul, `fmm${plan.params.join(',')}:${alpha}`, () => {
-    const out = new Float32Array(plan.size)
-    lib.matmul(plan.params, av, bv, biasV, out, act === 2 ? alpha : 0)
-    return args.backend.makeTensorInfo(plan.outShape, 'float32', out)
-  }, fallback)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Convolutions
-
-/**
- * The addon's conv parameters for an NHWC conv with HWIO filter, or null when the addon does
- * not handle it. [N, H, W, CI, OH, OW, CO, KH, KW, SH, SW, PT, PL, PB, PR, act, hasBias, layout]
- */
-function convParams (xShape: ReadonlyArray<number>, filterShape: ReadonlyArray<number>, attrs: Attrs, act: number, hasBias: boolean): { params: Int32Array; info: tf.backend_util.Conv2DInfo } | null {
-  const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC'
-  if (dataFormat !== 'NHWC' || xShape.length !== 4 || filterShape.length !== 4) return null
-  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1
-  let info: tf.backend_util.Conv2DInfo
-  try {
-    info = backend_util.computeConv2DInfo(
-      xShape as [number, number, number, number], filterShape as [number, number, number, number],
-      attrs.strides as number | [number, number], dilations, attrs.pad as 'same',
-      attrs.dimRoundingMode as 'floor' | undefined, false, 'channelsLast')
-  } catch {
-    return null // the cpu kernel raises tfjs's own error
-  }
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = info
-  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info
-  const PT = info.padInfo.top
-  const PL = info.padInfo.left
-  // oneDNN's output size is floor((H - KH + PT + PB) / SH) + 1: choose the bottom/right padding
-  // that gives tfjs's output size (the tfjs padding can include rows no window reaches).
-  const PB = Math.max(0, (OH - 1) * SH + KH - H - PT)
-  const PR = Math.max(0, (OW - 1) * SW + KW - W - PL)
-  if (Math.floor((H - KH + PT + PB) / SH) + 1 !== OH || Math.floor((W - KW + PL + PR) / SW) + 1 !== OW) return null
-  const dims = [N, H, W, CI, OH, OW, CO, KH, KW, SH, SW]
-  if (dims.some((d) => !(d > 0)) || PT < 0 || PL < 0 || PT >= KH || PL >= KW) return null
-  return { params: Int32Array.from([...dims, PT, PL, PB, PR, act, hasBias ? 1 : 0, convLayout(info)]), info }
-}
-
-/**
- * Activation layout the primitive computes in: 0 keeps NHWC (no reorders of activations), 1 lets
- * oneDNN pick a blocked layout and reorders in and out. Measured in scripts/kernel-bench.ts.
- */
-function convLayout (_info: tf.backend_util.Conv2DInfo): number {
-  return layoutOverride ?? 0
-}
-
-let layoutOverride: number | null = null
-/** For benchmarks: force the activation layout of conv primitives (null: the default rule). */
-export function setNativeConvLayout (layout: 0 | 1 | null): void {
-  layoutOverride = layout
-}
-
-function conv2D (args: KernelArgs, lib: NativeAddon, fused: boolean): tf.TensorInfo | Array<tf.TensorInfo> {
-  const { x, filter, bias } = args.inputs
-  const name = fused ? tf.FusedConv2D : tf.Conv2D
-  const fallback = (): tf.TensorInfo | Array<tf.TensorInfo> => cpuKernel(name)(args)
-  const activation = fused ? (args.attrs.activation as string | undefined) ?? 'linear' : 'linear'
-  const alpha = (args.attrs.leakyreluAlpha as number | undefined) ?? 0.2
-  const act = ACTIVATIONS[activation]
-  const xv = f32(args.backend, x)
-  const wv = f32(args.backend, filter)
-  const plan = xv !== null && wv !== null && act !== undefined ? convParams(x.shape, filter.shape, args.attrs, act, fused && bias != null) : null
-  const biasV = fused && plan !== null ? channelBias(args.backend, bias, plan.info.outChannels, 4) : null
-  if (plan === null || xv === null || wv === null || biasV === 'unsupported') {
-    count(name, 'fallback')
-    return fallback()
-  }
-  return tryNative(name, `cf${plan.params.join(',')}:${alpha}`, () => {
-    const out = new Float32Array(util.sizeFromShape(plan.info.outShape))
-    lib.convForward(plan.params, xv, wv, biasV, out, act === 2 ? alpha : 0)
-    return args.backend.makeTensorInfo(plan.info.outShape, 'float32', out)
-  }, fallback)
-}
-
-function conv2DBackpropInput (args: KernelArgs, lib: NativeAddon): tf.TensorInfo | Array<tf.TensorInfo> {
-  const { dy, filter } = args.inputs
-  const fallback = (): tf.TensorInfo | Array<tf.TensorInfo> => cpuKernel(tf.Conv2DBackpropInput)(args)
-  const inputShape = args.attrs.inputShape as Array<number>
-  const dyv = f32(args.backend, dy)
-  const wv = f32(args.backend, filter)
-  const plan = dyv !== null && wv !== null ? convParams(inputShape, filter.shape, { ...args.attrs, dilations: 1 }, 0, false) : null
-  if (plan === null || dyv === null || wv === null || !util.arraysEqual(dy.shape, plan.info.outShape)) {
-    count(tf.Conv2DBackpropInput, 'fallback')
-    return fallback()
-  }
-  return tryNative(tf.Conv2DBackpropInput, `cd${plan.params.join(',')}`, () => {
-    const out = new Float32Array(util.sizeFromShape(plan.info.inShape))
-    lib.convBackwardData(plan.params, dyv, wv, out)
-    return args.backend.makeTensorInfo(plan.info.inShape, 'float32', out)
-  }, fallback)
-}
-
-function conv2DBackpropFilter (args: KernelArgs, lib: NativeAddon): tf.TensorInfo | Array<tf.TensorInfo> {
-  const { x, dy } = args.inputs
-  const fallback = (): tf.TensorInfo | Array<tf.TensorInfo> => cpuKernel(tf.Conv2DBackpropFilter)(args)
-  const filterShape = args.attrs.filterShape as Array<number>
-  const xv = f32(args.backend, x)
-  const dyv = f32(args.backend, dy)
-  const plan = xv !== null && dyv !== null ? convParams(x.shape, filterShape, { ...args.attrs, dilations: 1 }, 0, false) : null
-  if (plan === null || xv === null || dyv === null || !util.arraysEqual(dy.shape, plan.info.outShape)) {
-    count(tf.Conv2DBackpropFilter, 'fallback')
-    return fallback()
-  }
-  return tryNative(tf.Conv2DBackpropFilter, `cw${plan.params.join(',')}`, () => {
-    const out = new Float32Array(util.sizeFromShape(filterShape))
-    lib.convBackwardWeights(plan.params, xv, dyv, out)
-    return args.backend.makeTensorInfo([...filterShape], 'float32', out)
-  }, fallback)
-}
-
-// ---------------------------------------------------------------------------------------------
 // Registration
 
 class NativeBackend extends MathBackendCPU {
@@ -372,14 +149,7 @@ function mirrorCpuKernels (): void {
 }
 
 function registerNativeKernels (lib: NativeAddon): void {
-  const overrides: Array<[string, (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo>]> = [
-    [tf.BatchMatMul, (a) => batchMatMul(a, lib)],
-    [tf._FusedMatMul, (a) => fusedMatMul(a, lib)],
-    [tf.Conv2D, (a) => conv2D(a, lib, false)],
-    [tf.FusedConv2D, (a) => conv2D(a, lib, true)],
-    [tf.Conv2DBackpropInput, (a) => conv2DBackpropInput(a, lib)],
-    [tf.Conv2DBackpropFilter, (a) => conv2DBackpropFilter(a, lib)]
-  ]
+  const overrides: Array<[string, Kernel]> = dnnlKernels(count, lib)
   if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0') overrides.push(...elementwiseKernels(count, lib), ...copyKernels(count))
   for (const [kernelName, f] of overrides) {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) !== undefined) continue

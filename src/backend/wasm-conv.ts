@@ -1,0 +1,198 @@
+/**
+ * Convolution kernels for the wasm backend: Conv2DBackpropFilter (which wasm lacks) and
+ * Conv2DBackpropInput as im2col / col2im around the wasm BatchMatMul, and 'same' padding passed to
+ * the wasm Conv2D as explicit padding (see ./wasm-kernels.ts).
+ */
+import * as tf from '@tensorflow/tfjs'
+
+import type { WasmKernelArgs } from './wasm-util.ts'
+import { heapF32, originalKernel, plainMatMul, transposeLast2 } from './wasm-util.ts'
+
+const { backend_util, util } = tf
+
+/** Upper bound on the im2col buffer (floats); bigger problems are split over the batch. */
+let MAX_COL_FLOATS = 1 << 24
+
+/** Sets the im2col buffer bound (tests use a tiny one to exercise the batch split). */
+export function setWasmIm2colLimit (floats: number): void {
+  MAX_COL_FLOATS = Math.max(1, Math.floor(floats))
+}
+
+/**
+ * Writes the transposed im2col of images [n0, n1) of x (NHWC) into `colT` ([K, rows] with
+ * K = KH·KW·CI, row = ((n - n0)·OH + oh)·OW + ow, k = (kh·KW + kw)·CI + ci), zero where the
+ * window leaves the image. Transposed so that the matmul after it needs no transpose (the wasm
+ * BatchMatMul is ~15× slower with transposeA or transposeB).
+ */
+function im2colT (x: Float32Array, colT: Float32Array, n0: number, n1: number, c: tf.backend_util.Conv2DInfo): void {
+  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = c
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c
+  const PT = c.padInfo.top
+  const PL = c.padInfo.left
+  const rows = (n1 - n0) * OH * OW
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      for (let ci = 0; ci < CI; ci++) {
+        let d = ((kh * KW + kw) * CI + ci) * rows
+        for (let n = n0; n < n1; n++) {
+          const xn = n * H * W * CI + ci
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * SH - PT + kh
+            if (ih < 0 || ih >= H) {
+              colT.fill(0, d, d + OW)
+              d += OW
+              continue
+            }
+            const xr = xn + ih * W * CI
+            let iw = kw - PL
+            for (let ow = 0; ow < OW; ow++, iw += SW) {
+              colT[d++] = iw >= 0 && iw < W ? x[xr + iw * CI] : 0
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+export function conv2DBackpropFilter (args: WasmKernelArgs): tf.TensorInfo {
+  const { backend, inputs, attrs } = args
+  const { x, dy } = inputs
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('Conv2DBackpropFilter (wasm): float32 only')
+  const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat)
+  if ($dataFormat !== 'channelsLast') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported')
+  const c = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, $dataFormat)
+  util.assert(util.arraysEqual(dy.shape, c.outShape),
+    () => `Conv2DBackpropFilter (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`)
+  const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = c
+  const K = c.filterHeight * c.filterWidth * c.inChannels
+  const perImage = OH * OW
+  const chunk = Math.max(1, Math.min(N, Math.floor(MAX_COL_FLOATS / Math.max(1, perImage * K))))
+
+  const out = backend.makeOutput([...filterShape], 'float32')
+  if (K === 0 || CO === 0 || N * perImage === 0) {
+    heapF32(backend, out).fill(0)
+    return out
+  }
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const n1 = Math.min(N, n0 + chunk)
+    const rows = (n1 - n0) * perImage
+    const colT = backend.makeOutput([1, K, rows], 'float32')
+    im2colT(heapF32(backend, x), heapF32(backend, colT), n0, n1, c)
+    let dyPart: tf.TensorInfo = { dataId: dy.dataId, shape: [1, rows, CO], dtype: 'float32' }
+    if (n1 - n0 !== N) {
+      // A batch slice of dy: copy it (it is smaller than the chunk's im2col).
+      dyPart = backend.makeOutput([1, rows, CO], 'float32')
+      heapF32(backend, dyPart).set(heapF32(backend, dy).subarray(n0 * perImage * CO, n1 * perImage * CO))
+    }
+    const part = plainMatMul(backend, colT, dyPart)
+    backend.disposeData(colT.dataId)
+    if (dyPart.dataId !== dy.dataId) backend.disposeData(dyPart.dataId)
+    const dst = heapF32(backend, out)
+    const src = heapF32(backend, part)
+    if (n0 === 0) {
+      dst.set(src)
+    } else {
+      for (let i = 0; i < dst.length; i++) dst[i] += src[i]
+    }
+    backend.disposeData(part.dataId)
+  }
+  return out
+}
+
+/**
+ * Conv2DBackpropInput (the backward pass of conv2d and the forward pass of conv2dTranspose) as
+ * dcol[n·oh·ow, kh·kw·ci] = dy[n·oh·ow, co] × Wᵀ[co, kh·kw·ci] on the wasm matmul, then a col2im
+ * scatter-add in TypeScript. The wasm kernel it replaces is a direct loop, ~7× slower on the
+ * reference conv nets' layers.
+ */
+export function conv2DBackpropInput (args: WasmKernelArgs): tf.TensorInfo {
+  const { backend, inputs, attrs } = args
+  const { dy, filter } = inputs
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs
+  const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat)
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || $dataFormat !== 'channelsLast') {
+    return originalKernel(tf.Conv2DBackpropInput)(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+  }
+  const c = backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, $dataFormat)
+  util.assert(util.arraysEqual(dy.shape, c.outShape),
+    () => `Conv2DBackpropInput (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`)
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = c
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c
+  const PT = c.padInfo.top
+  const PL = c.padInfo.left
+  const K = KH * KW * CI
+  const perImage = OH * OW
+  const out = backend.makeOutput([...c.inShape], 'float32')
+  heapF32(backend, out).fill(0)
+  if (K === 0 || CO === 0 || N * perImage === 0) return out
+  const wT = transposeLast2(backend, { dataId: filter.dataId, shape: [1, K, CO], dtype: 'float32' })
+  const chunk = Math.max(1, Math.min(N, Math.floor(MAX_COL_FLOATS / Math.max(1, perImage * K))))
+  try {
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const n1 = Math.min(N, n0 + chunk)
+      const rows = (n1 - n0) * perImage
+      let dyPart: tf.TensorInfo = { dataId: dy.dataId, shape: [1, rows, CO], dtype: 'float32' }
+      if (n1 - n0 !== N) {
+        dyPart = backend.makeOutput([1, rows, CO], 'float32')
+        heapF32(backend, dyPart).set(heapF32(backend, dy).subarray(n0 * perImage * CO, n1 * perImage * CO))
+      }
+      const dcolT = plainMatMul(backend, dyPart, wT)
+      if (dyPart.dataId !== dy.dataId) backend.disposeData(dyPart.dataId)
+      const dcol = heapF32(backend, dcolT)
+      const dx = heapF32(backend, out)
+      // col2im: add each window's column back onto the input positions it read.
+      let r = 0
+      for (let n = n0; n < n1; n++) {
+        const xn = n * H * W * CI
+        for (let oh = 0; oh < OH; oh++) {
+          const ih0 = oh * SH - PT
+          for (let ow = 0; ow < OW; ow++, r++) {
+            const iw0 = ow * SW - PL
+            const kwLo = iw0 < 0 ? -iw0 : 0
+            const kwHi = Math.min(KW, W - iw0)
+            if (kwHi <= kwLo) continue
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = ih0 + kh
+              if (ih < 0 || ih >= H) continue
+              const src = r * K + (kh * KW + kwLo) * CI
+              const dst = xn + (ih * W + iw0 + kwLo) * CI
+              const len = (kwHi - kwLo) * CI
+              for (let i = 0; i < len; i++) dx[dst + i] += dcol[src + i]
+            }
+          }
+        }
+      }
+      backend.disposeData(dcolT.dataId)
+    }
+  } finally {
+    backend.disposeData(wT.dataId)
+  }
+  return out
+}
+
+/**
+ * Conv2D / FusedConv2D with 'same' padding given to the wasm kernel as the equivalent explicit
+ * padding. tfjs-backend-wasm 4.22 hands 'same' to XNNPACK as a flag, which returns zeros for some
+ * shapes (e.g. x [1, 2, 2, 1], filter [1, 2, 1, 1], strides [2, 1]: cpu [5, 2], wasm [0, 0]);
+ * with explicit padding it agrees with cpu.
+ */
+export function samePadAsExplicit (name: string, args: WasmKernelArgs): tf.TensorInfo {
+  const orig = originalKernel(name)
+  const { x, filter } = args.inputs
+  const attrs = args.attrs as unknown as tf.Conv2DAttrs
+  if (attrs.pad !== 'same' || x.shape.length !== 4 || filter.shape.length !== 4) {
+    return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+  }
+  const $dataFormat = backend_util.convertConv2DDataFormat(attrs.dataFormat)
+  const c = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides, attrs.dilations, 'same', attrs.dimRoundingMode, false, $dataFormat)
+  const { top, bottom, left, right } = c.padInfo
+  const pad: tf.backend_util.ExplicitPadding = $dataFormat === 'channelsLast'
+    ? [[0, 0], [top, bottom], [left, right], [0, 0]]
+    : [[0, 0], [0, 0], [top, bottom], [left, right]]
+  return orig({ ...args, attrs: { ...args.attrs, pad } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+}
