@@ -36,6 +36,11 @@ interface Entry {
   readonly optional: t.Props
 }
 
+const show = (u: unknown): string => {
+  const s = JSON.stringify(u)
+  return s === undefined ? String(u) : s.length > 60 ? `${s.slice(0, 57)}...` : s
+}
+
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /**
@@ -56,11 +61,11 @@ export class Tagged extends t.Type<Record<string, unknown>, unknown, unknown> {
       (u, c) => {
         const keys = Object.keys(this.entries())
         const o = shorthand && typeof u === 'string' ? { [field]: u } : u
-        if (!isRecord(o)) return t.failure(u, c, `${shorthand ? `one of ${keys.join(' | ')}, or ` : ''}an object with "${field}"`)
+        if (!isRecord(o)) return t.failure(u, c, `expected ${shorthand ? `one of ${keys.join(' | ')}, or ` : ''}an object with "${field}", got ${show(u)}`)
         const k = o[field]
         if (typeof k !== 'string' || !keys.includes(k)) {
           const at = typeof u === 'string' ? c : [...c, { key: field, type: t.string, actual: k }]
-          return t.failure(k, at, keys.join(' | '))
+          return t.failure(k, at, `expected ${keys.join(' | ')}, got ${show(k)}`)
         }
         const codec = this.codecOf(k)
         // an empty key: the path skips it, and the intersection's member indices after it

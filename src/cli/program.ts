@@ -1,0 +1,394 @@
+/**
+ * The command line's program: `train`, `resume`, `sample`, `evaluate`, `compare`, `show`, `check`.
+ * Exit 0 on success, 1 when training fails (divergence), 2 for bad usage or a bad config, 130 when
+ * interrupted (the checkpoint is kept). `show` and `check` never load tfjs; the other commands load
+ * the run modules only once the config has been read and checked.
+ */
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+
+import { catalogue } from '../models/index.ts'
+import type { AnyModel } from '../models/index.ts'
+import { showLatex, showUnicode } from '../core/Show.ts'
+import { gameOf } from '../experiment/index.ts'
+import type { Experiment } from '../experiment/index.ts'
+import { BACKENDS, checkExperiment, knownModels, loadExperiment, runFolderFor, UsageError } from './load.ts'
+import { registerSweep } from '../sweep/cli.ts'
+
+const positive = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`)
+  return n
+}
+const integer = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got "${v}"`)
+  return n
+}
+
+const backendOption = () =>
+  new Option('--backend <name>', "tfjs backend (default: the config's, else the fastest that runs the game)").choices(BACKENDS)
+
+const out = (line: string) => console.log(line)
+const err = (line: string) => console.error(line)
+
+/** Loads the run modules (tfjs) only now. */
+const runModules = async () => {
+  const [train, folder, progress] = await Promise.all([import('../run/train.ts'), import('../run/folder.ts'), import('./progress.ts')])
+  return { ...train, ...folder, ...progress }
+}
+
+/** Renders the run's report; a failure to render is reported, not fatal to the run. */
+const report = async (dir: string): Promise<void> => {
+  try {
+    const { writeReport } = await import('../report/html.ts')
+    out(`report: ${await writeReport(dir)}`)
+  } catch (e) {
+    err(`loss-algebra: the report could not be written: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** Runs training in `dir` and sets the exit code from the outcome. */
+const trainIn = async (
+  e: Experiment,
+  dir: string,
+  o: {
+    backend?: string
+    json?: boolean
+    report?: boolean
+    fresh: boolean
+    resumeFrom?: import('../run/checkpoint.ts').Checkpoint
+  }
+) => {
+  const m = await runModules()
+  const signal = { stopped: false }
+  const onInt = () => {
+    if (signal.stopped) process.exit(130)
+    signal.stopped = true
+    err('loss-algebra: interrupted; writing a checkpoint (press Ctrl-C again to quit at once)')
+  }
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onInt)
+  if (o.fresh && existsSync(dir)) await rm(dir, { recursive: true, force: true })
+  const outcome = await m.train(e, {
+    dir,
+    backend: o.backend,
+    checkpoint: o.resumeFrom,
+    log: out,
+    progress: m.progressFor(process.stderr, out),
+    signal
+  })
+  process.off('SIGINT', onInt)
+  process.off('SIGTERM', onInt)
+  switch (outcome._tag) {
+    case 'Done': {
+      const x = outcome.metrics as Record<string, unknown>
+      if (typeof x.modes === 'number') {
+        out(
+          `modes captured ${x.modes}/${String(x.totalModes)}, high quality ${(100 * (x.highQuality as number)).toFixed(1)}%, KL to uniform ${(x.klToUniform as number).toFixed(3)}`
+        )
+      }
+      out(`${String(x.msPerStep)} ms/step on ${String(x.backend)}; run folder ${dir}`)
+      if (o.report !== false) await report(dir)
+      if (o.json === true) out(JSON.stringify({ run: dir, ...x }))
+      return
+    }
+    case 'Diverged':
+      err(`loss-algebra: ${outcome.message}`)
+      process.exitCode = 1
+      return
+    case 'Stopped':
+      process.exitCode = 130
+  }
+}
+
+/** Where the program writes: standard output and error by default (tests capture them). */
+export interface Output {
+  readonly writeOut: (s: string) => void
+  readonly writeErr: (s: string) => void
+}
+
+/** The whole command line, its commands and options; errors throw (`exitOverride`) for `run` to map to exit codes. */
+export const program = (
+  o: Output = {
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s)
+  }
+): Command => {
+  const program = new Command()
+    .name('loss-algebra')
+    .configureOutput(o)
+    .description('Objectives of auto-encoding GANs as typed, composable values, compiled into TensorFlow.js training steps.')
+    .exitOverride()
+    .showHelpAfterError()
+
+  program
+    .command('train')
+    .description('train an experiment into <out>/<name>/ (default: α-GAN on the ring of 8 Gaussians)')
+    .argument('[config]', 'experiment config (JSON)')
+    .option('--model <name>', `train a built-in model with its defaults (${knownModels.join(', ')})`)
+    .addOption(backendOption())
+    .option('--steps <n>', 'override train.steps', positive)
+    .option('--seed <n>', 'override the seed', integer)
+    .option('--name <name>', 'override the run name')
+    .option('--out <dir>', 'where run folders are written', 'runs')
+    .option('--overwrite', 'replace an existing run folder of the same name')
+    .option('--json', 'print the final metrics as one JSON line')
+    .option('--no-report', 'skip the HTML report and its pictures')
+    .action(
+      async (
+        config: string | undefined,
+        o: {
+          model?: string
+          backend?: string
+          steps?: number
+          seed?: number
+          name?: string
+          out: string
+          overwrite?: boolean
+          json?: boolean
+          report: boolean
+        }
+      ) => {
+        const e = await loadExperiment(config, o)
+        if (o.name !== undefined && !/^[A-Za-z0-9][\w.+-]{0,99}$/.test(o.name))
+          throw new UsageError(`--name ${o.name}: use letters, digits, ".", "_", "+", "-"`)
+        checkExperiment(e, config ?? 'the config')
+        const dir = runFolderFor(o.out, e.name, o.overwrite === true)
+        await trainIn(e, dir, {
+          backend: e.backend,
+          json: o.json,
+          report: o.report,
+          fresh: true
+        })
+      }
+    )
+
+  program
+    .command('resume')
+    .description("continue a run from its last checkpoint up to its config's steps")
+    .argument('<run>', 'run folder')
+    .option('--steps <n>', 'train up to this many steps in all', positive)
+    .addOption(backendOption())
+    .option('--json', 'print the final metrics as one JSON line')
+    .option('--no-report', 'skip the HTML report and its pictures')
+    .action(async (run: string, o: { steps?: number; backend?: string; json?: boolean; report: boolean }) => {
+      const { readRunConfig, readRunCheckpoint, RunFolderError } = await import('../run/folder.ts')
+      try {
+        const saved = await readRunConfig(run)
+        const e: Experiment = o.steps === undefined ? saved : { ...saved, train: { ...saved.train, steps: o.steps } }
+        const ck = await readRunCheckpoint(run, e)
+        if (ck.step >= e.train.steps) {
+          out(`${run}: already at step ${ck.step} of ${e.train.steps}; nothing to do (pass --steps to train further)`)
+          return
+        }
+        await trainIn(e, run, {
+          backend: o.backend ?? e.backend,
+          json: o.json,
+          report: o.report,
+          fresh: false,
+          resumeFrom: ck
+        })
+      } catch (x) {
+        if (x instanceof RunFolderError) throw new UsageError(x.message)
+        throw x
+      }
+    })
+
+  /** A run's config, checkpoint and live session (nets restored). */
+  const openRun = async (run: string, backend: string | undefined) => {
+    const { readRunConfig, readRunCheckpoint, RunFolderError } = await import('../run/folder.ts')
+    let e: Experiment
+    let ck: import('../run/checkpoint.ts').Checkpoint
+    try {
+      e = await readRunConfig(run)
+      ck = await readRunCheckpoint(run, e)
+    } catch (x) {
+      if (x instanceof RunFolderError) throw new UsageError(x.message)
+      throw x
+    }
+    const { openSession } = await import('../run/session.ts')
+    return openSession(e, { backend: backend ?? e.backend, checkpoint: ck })
+  }
+
+  program
+    .command('sample')
+    .description("draw samples from a run's last checkpoint: points as CSV or JSON for 2-D data, a PNG grid for images")
+    .argument('<run>', 'run folder')
+    .option('--n <n>', 'how many samples', positive, 1000)
+    .option('--seed <n>', 'seed of the prior draw', integer, 1)
+    .addOption(new Option('--format <f>', 'csv or json (2-D data)').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file (default: standard output; required for images)')
+    .addOption(backendOption())
+    .action(
+      async (
+        run: string,
+        o: {
+          n: number
+          seed: number
+          format: string
+          out?: string
+          backend?: string
+        }
+      ) => {
+        const s = await openRun(run, o.backend)
+        try {
+          const { drawSamples } = await import('../run/evaluate.ts')
+          const { writeAtomic } = await import('../run/files.ts')
+          const { dataShape } = await import('../experiment/game.ts')
+          const shape = dataShape(s.experiment)
+          const { points } = await drawSamples(s, o.n, o.seed)
+          let text: string | Buffer
+          if (shape.length === 3) {
+            if (o.out === undefined) throw new UsageError('sample: images need --out <file.png>')
+            const { imageGridPng } = await import('../report/grid.ts')
+            const [lo, hi] = s.source.range ?? [0, 1]
+            text = imageGridPng({
+              shape: [shape[0], shape[1], shape[2]],
+              pixels: Array.from(points, (v) => (v - lo) / (hi - lo))
+            })
+          } else {
+            const k = points.length / o.n
+            const rows = Array.from({ length: o.n }, (_, i) => Array.from(points.subarray(i * k, (i + 1) * k)))
+            text =
+              o.format === 'json'
+                ? JSON.stringify({ points: rows }) + '\n'
+                : [Array.from({ length: k }, (_, j) => `x${j}`).join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
+          }
+          if (o.out === undefined) process.stdout.write(text)
+          else {
+            await writeAtomic(o.out, text)
+            err(`wrote ${o.n} samples to ${o.out}`)
+          }
+        } finally {
+          s.dispose()
+        }
+      }
+    )
+
+  program
+    .command('evaluate')
+    .description("the data set's metrics of a run's last checkpoint")
+    .argument('<run>', 'run folder')
+    .option('--n <n>', "how many samples (default: the config's evaluation.samples)", positive)
+    .addOption(backendOption())
+    .option('--json', 'print the metrics as one JSON line')
+    .action(async (run: string, o: { n?: number; backend?: string; json?: boolean }) => {
+      const s = await openRun(run, o.backend)
+      try {
+        const { drawSamples, evalSeed } = await import('../run/evaluate.ts')
+        const n = o.n ?? s.experiment.evaluation.samples
+        const { points } = await drawSamples(s, n, evalSeed(s))
+        const metrics = {
+          step: s.step,
+          samples: n,
+          ...s.source.metrics(points, s.experiment.evaluation.metrics)
+        }
+        if (o.json === true) out(JSON.stringify(metrics))
+        else
+          for (const [k, v] of Object.entries(metrics))
+            out(`${k}: ${Array.isArray(v) ? v.join(' ') : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`)
+      } finally {
+        s.dispose()
+      }
+    })
+
+  program
+    .command('compare')
+    .description('train several models or configs × seeds in parallel processes; a Markdown table, a JSON file and a plot')
+    .argument('<items...>', 'model names or config files')
+    .option('--seeds <n>', 'seeds 1..n of each', positive, 1)
+    .option('--steps <n>', 'override train.steps', positive)
+    .addOption(backendOption())
+    .option('--jobs <n>', 'parallel processes (default: the number of cores)', positive)
+    .option('--out <dir>', 'where the runs and the comparison go', 'runs/compare')
+    .action(
+      async (
+        items: ReadonlyArray<string>,
+        o: {
+          seeds: number
+          steps?: number
+          backend?: string
+          jobs?: number
+          out: string
+        }
+      ) => {
+        const { compare } = await import('./compare.ts')
+        process.exitCode = await compare(items, { ...o, log: out, warn: err })
+      }
+    )
+
+  const showModel = (name: string, m: AnyModel) => {
+    const params = Object.keys(m.params)
+      .map((k) => `${k} = ${JSON.stringify(m.defaults[k])}`)
+      .join(', ')
+    out(
+      `${name}: ${m.description}\n  nets ${Object.entries(m.nets)
+        .map(([k, r]) => `${k}: ${r.input} → ${r.output}`)
+        .join(', ')}\n  ${params}`
+    )
+  }
+
+  program
+    .command('show')
+    .description("print a model's or a config's objectives, one per player (without an argument: every model and its hyper-parameters)")
+    .argument('[model-or-config]', `${knownModels.join(' | ')}, or a config file`)
+    .option('--latex', 'LaTeX instead of Unicode')
+    .action(async (what: string | undefined, o: { latex?: boolean }) => {
+      if (what === undefined) {
+        for (const [k, m] of Object.entries(catalogue as unknown as Record<string, AnyModel>)) showModel(k, m)
+        return
+      }
+      const isFile = what.endsWith('.json') || existsSync(what)
+      const e = await loadExperiment(isFile ? what : undefined, isFile ? {} : { model: what })
+      for (const p of gameOf(e).players)
+        out(
+          `${p.name} [${p.nets.join(', ')}]${p.every > 1 ? ` every ${p.every}` : ''}: ${(o.latex === true ? showLatex : showUnicode)(p.loss)}`
+        )
+    })
+
+  program
+    .command('check')
+    .description('decode configs exactly and check their games and sizes, without training')
+    .argument('[configs...]', 'experiment configs (JSON); none: the default')
+    .action(async (configs: ReadonlyArray<string>) => {
+      const problems: Array<string> = []
+      for (const c of configs.length === 0 ? [undefined] : configs) {
+        try {
+          const e = await loadExperiment(c)
+          const { bytes } = checkExperiment(e, c ?? 'the default config')
+          const { showBytes } = await import('../experiment/memory.ts')
+          out(
+            `${c ?? 'the default config'}: ok (${e.name}: ${e.model?.name ?? 'game'} on ${e.data.kind}, ${gameOf(e).players.length} players, about ${showBytes(bytes)})`
+          )
+        } catch (x) {
+          if (!(x instanceof UsageError)) throw x
+          problems.push(x.message)
+        }
+      }
+      if (problems.length > 0) throw new UsageError(problems.join('\n'))
+    })
+
+  registerSweep(program)
+
+  return program
+}
+
+/** The exit code of an error: 0 after help, 2 for bad usage or config, 1 otherwise. */
+export const exitCodeOf = (e: unknown): number => {
+  if (e instanceof CommanderError)
+    return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2
+  return e instanceof UsageError || (e instanceof Error && e.name === 'BackendError') ? 2 : 1
+}
+
+/** Parses and runs `argv`, setting the process's exit code. */
+export const run = async (argv: ReadonlyArray<string>): Promise<void> => {
+  try {
+    await program().parseAsync([...argv])
+  } catch (e) {
+    if (!(e instanceof CommanderError)) err(`loss-algebra: ${e instanceof Error ? e.message : String(e)}`)
+    process.exitCode = exitCodeOf(e)
+  }
+}

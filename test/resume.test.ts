@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+
+import * as tf from '@tensorflow/tfjs'
+import * as E from 'fp-ts/Either'
+
+import { decodeExperiment } from '../src/codec/experiment.ts'
+import type { Experiment } from '../src/experiment/index.ts'
+import type { Checkpoint } from '../src/run/checkpoint.ts'
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/run/checkpoint.ts'
+import { checkpointPath, readRunCheckpoint } from '../src/run/folder.ts'
+import { train } from '../src/run/train.ts'
+import { testBackends } from './backend.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'loss-algebra-resume-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+const experiment = (model: unknown, steps: number): Experiment => {
+  const r = decodeExperiment({
+    model,
+    nets: Object.fromEntries(['E', 'G', 'D', 'C'].filter((n) => typeof model === 'string' || n === 'G' || n === 'D').map((n) => [n, { arch: 'mlp', hidden: [16] }])),
+    train: { steps, batch: 32, logEvery: 1, evalEvery: 1000, checkpointEvery: 3 },
+    evaluation: { samples: 64 }
+  })
+  if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+  return r.right
+}
+
+const quiet = { log: () => undefined }
+
+const bytes = (c: Checkpoint): Buffer => Buffer.from(encodeCheckpoint(c))
+
+/** Every array of two checkpoints equal bit for bit, and the first array that differs when not. */
+const sameState = (a: Checkpoint, b: Checkpoint): void => {
+  assert.equal(a.step, b.step)
+  assert.equal(a.iteration, b.iteration)
+  assert.equal(a.rng, b.rng)
+  for (const [k, ts] of Object.entries(a.nets)) {
+    ts.forEach((t, i) => assert.ok(Buffer.from(t.values.buffer).equals(Buffer.from(b.nets[k][i].values.buffer)), `net ${k}, tensor ${i} differs`))
+  }
+  for (const [k, o] of Object.entries(a.optimizers)) {
+    assert.equal(o.steps, b.optimizers[k].steps)
+    o.slots.forEach((t, i) => assert.ok(Buffer.from(t.values.buffer).equals(Buffer.from(b.optimizers[k].slots[i].values.buffer)), `optimiser of ${k}, slot ${i} differs`))
+  }
+  assert.ok(bytes(a).equals(bytes(b)))
+}
+
+describe('checkpoints', () => {
+  it('read back what they wrote, and refuse a truncated or foreign file', () => {
+    const c: Checkpoint = {
+      config: 'abc',
+      step: 3,
+      iteration: 3,
+      rng: 123456789,
+      nets: { G: [{ shape: [2, 3], values: new Float32Array([1, 2, 3, 4, 5, NaN]) }] },
+      optimizers: { g: { steps: 3, slots: [{ shape: [1], values: new Float32Array([-0]) }] } }
+    }
+    const b = encodeCheckpoint(c)
+    assert.ok(Buffer.from(encodeCheckpoint(decodeCheckpoint(b))).equals(Buffer.from(b)))
+    assert.throws(() => decodeCheckpoint(b.subarray(0, b.length - 4)), /truncated/)
+    assert.throws(() => decodeCheckpoint(new TextEncoder().encode('{"step": 1}')), /not a loss-algebra checkpoint/)
+  })
+})
+
+for (const backend of testBackends) {
+  describe(`resume on ${backend}`, () => {
+    for (const [model, n, m] of [['alphaGan', 4, 5], [{ name: 'wganGp', critics: 2 }, 5, 4]] as const) {
+      const label = typeof model === 'string' ? model : model.name
+      it(`${label}: ${n} steps, stop, resume, ${m} more steps == ${n + m} steps, bit for bit`, async () => {
+        const whole = join(dir, `${backend}-${label}-whole`)
+        const parts = join(dir, `${backend}-${label}-parts`)
+        const r1 = await train(experiment(model, n + m), { dir: whole, backend, ...quiet })
+        assert.equal(r1._tag, 'Done')
+        const r2 = await train(experiment(model, n), { dir: parts, backend, ...quiet })
+        assert.equal(r2._tag, 'Done')
+        const e = experiment(model, n + m)
+        const ck = await readRunCheckpoint(parts, e)
+        assert.equal(ck.step, n)
+        const r3 = await train(e, { dir: parts, backend, checkpoint: ck, ...quiet })
+        assert.equal(r3._tag, 'Done')
+        sameState(await loadCheckpoint(checkpointPath(whole)), await loadCheckpoint(checkpointPath(parts)))
+        assert.equal(tf.memory().numTensors, 0, 'tensors left after the runs')
+      })
+    }
+  })
+}
