@@ -1,7 +1,8 @@
+import { createNodeResolver, importX } from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**', 'scratch/**', 'playground/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -10,7 +11,18 @@ export default tseslint.config(
     }
   },
   {
-    // The algebra is pure data: no tensors may enter src/core (DESIGN §1).
+    // No import cycles: each layer imports only the layers below it (docs/ARCHITECTURE.md §1).
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs'] })]
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] }
+  },
+  {
+    // The algebra is pure data: no tensors may enter src/core (docs/ARCHITECTURE.md §1).
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
