@@ -27,9 +27,12 @@ export const PlayerC: t.Type<Player> = t.type({
   optimizer: OptimizerC
 })
 
-export const GameC: t.Type<Game> = t.type({
-  data: ShapeC,
-  prior: ShapeC,
-  nets: t.record(t.string, SignatureC),
-  players: t.readonlyArray(PlayerC)
-})
+export const GameC: t.Type<Game> = t.intersection([
+  t.type({
+    data: ShapeC,
+    prior: ShapeC,
+    nets: t.record(t.string, SignatureC),
+    players: t.readonlyArray(PlayerC)
+  }),
+  t.partial({ schedule: t.keyof({ alternating: null, sharedSamples: null }) })
+])

@@ -1,6 +1,8 @@
 /**
- * A game compiled into a training step: each player, in order, recomputes its forward pass with the
- * current weights and updates only its own variables (an explicit var list per player).
+ * A game compiled into a training step: each player, in order, evaluates its loss and updates only its
+ * own variables (an explicit var list per player). Under the default `alternating` schedule each player
+ * recomputes its forward pass with the current weights; under `sharedSamples` later players read the
+ * samples earlier players computed (./samples.ts, Game.schedule).
  * @since 0.1.0
  */
 import * as tf from '@tensorflow/tfjs'
@@ -13,6 +15,7 @@ import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 import type { Updater } from './optim.ts'
 import { updater } from './optim.ts'
+import { sampleCache, samplerNets } from './samples.ts'
 import type { StepKernels } from './optim.ts'
 
 /** What one step reports: the scalars, still on the device (no sync until read). */
@@ -95,6 +98,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   checkBinding(game, nets)
   registerSecondOrderGradients()
   const seed = options.seed ?? 0
+  const samplers = game.schedule === 'sharedSamples' ? samplerNets(game) : null
   const players = game.players.map((p: Player) => {
     const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
     return { player: p, vars, optimizer: updater(p.optimizer, vars, options.kernels) }
@@ -112,10 +116,12 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     const prior = tf.randomNormal([b, ...game.prior], 0, 1, 'float32', drawSeed(seed, i, 'prior'))
     const env = new StepEnv(nets, batch, prior, i, drawSeed(seed, i))
     const values = new Map<string, tf.Scalar>()
+    const samples = samplers === null ? null : sampleCache(samplers)
     try {
       for (const { player, vars, optimizer } of players) {
         if (!steps(player, i)) continue
-        const { value, grads } = tf.variableGrads(() => evaluate(player.loss, new Evaluation(env, player.name)), vars)
+        const shared = samples?.forPlayer(player.nets)
+        const { value, grads } = tf.variableGrads(() => evaluate(player.loss, new Evaluation(env, player.name, shared)), vars)
         optimizer.apply(vars.map((v) => grads[v.name] ?? null))
         tf.dispose(grads)
         values.set(player.name, value)
@@ -125,6 +131,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
       tf.dispose([...values.values(), ...env.named.values()])
       throw e
     } finally {
+      samples?.dispose()
       env.dispose()
       prior.dispose()
     }

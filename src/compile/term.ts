@@ -79,20 +79,33 @@ export class StepEnv {
   }
 }
 
+/** Values shared between the players of a step (the `sharedSamples` schedule, ./step.ts). */
+export interface SharedValues {
+  /** The value of `e` (key `k`) this player reads instead of computing it, if any. */
+  read(e: Expr, k: string): tf.Tensor | undefined
+  /** Offers a value this player computed. */
+  write(e: Expr, k: string, t: tf.Tensor): void
+}
+
 /** One player's evaluation: memoises expressions by structural key (each `apply` node once). */
 export class Evaluation {
   private readonly memo = new Map<string, tf.Tensor>()
 
   constructor(
     readonly env: StepEnv,
-    readonly player: string
+    readonly player: string,
+    private readonly shared?: SharedValues
   ) {}
 
   expr(e: Expr): tf.Tensor {
     const k = X.key(e)
     let t = this.memo.get(k)
     if (t === undefined) {
-      t = this.compute(e)
+      t = this.shared?.read(e, k)
+      if (t === undefined) {
+        t = this.compute(e)
+        this.shared?.write(e, k, t)
+      }
       this.memo.set(k, t)
     }
     return t

@@ -54,7 +54,19 @@ export interface Game {
   /** Every net the game may refer to, with its signature. */
   readonly nets: Readonly<Record<string, Signature>>
   readonly players: ReadonlyArray<Player>
+  /**
+   * How the players of one step see each other's samples (absent: `alternating`). `alternating`: each
+   * player recomputes every net application with the current weights. `sharedSamples`: a sample (the
+   * output of a net that some other net reads, e.g. G(z), E(x)) that a player computed is reused, gradient
+   * stopped, by the later players of the step that do not update that net — so a critic that moves after
+   * the generator sees the generator's samples from before its update, as most GAN code (and the PyTorch
+   * peer of bench/) does. Critic outputs, and samples no earlier player computed, use the current weights.
+   */
+  readonly schedule?: StepSchedule
 }
+
+/** @category model */
+export type StepSchedule = 'alternating' | 'sharedSamples'
 
 // -------------------------------------------------------------------------------------
 // constructors
