@@ -160,7 +160,7 @@ describe('sweep', { timeout: 240_000 }, () => {
   })
 
   it('runs a sweep locally in child processes, and does not train a finished run again', async () => {
-    const r = await cli('sweep', small, '--out', join(dir, 'local'), '--jobs', '2', '--json')
+    const r = await cli('sweep', small, '--out', join(dir, 'local'), '--jobs', '2', '--no-report', '--json')
     assert.equal(r.code, 0, r.stderr)
     local = lastJson<SummaryJson>(r.stdout)
     assert.equal(local.runs.length, 2)
@@ -179,7 +179,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     const results = join(dir, 'queued')
     startWorker(url(), 'two', results)
     startWorker(url(), 'two', results)
-    const r = await cli('sweep', small, '--queue', url(), '--queue-name', 'two', '--json')
+    const r = await cli('sweep', small, '--queue', url(), '--queue-name', 'two', '--no-report', '--json')
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /2 enqueued, 0 already in the queue/)
     const queued = lastJson<SummaryJson>(r.stdout)
@@ -187,7 +187,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     const s1 = lastJson<StatusJson>((await cli('sweep', small, '--status', '--json', '--queue', url(), '--queue-name', 'two')).stdout)
     assert.equal(new Set(s1.runs.map((x) => x.result?.worker)).size, 2, 'both workers took runs')
 
-    const twice = await cli('sweep', small, '--queue', url(), '--queue-name', 'two', '--json')
+    const twice = await cli('sweep', small, '--queue', url(), '--queue-name', 'two', '--no-report', '--json')
     assert.equal(twice.code, 0, twice.stderr)
     assert.match(twice.stderr, /0 enqueued, 2 already in the queue/)
     assert.deepEqual(metricsById(lastJson<SummaryJson>(twice.stdout)), metricsById(local))
@@ -198,20 +198,20 @@ describe('sweep', { timeout: 240_000 }, () => {
 
   it('a killed worker loses nothing: its run finishes on the other worker from its last checkpoint', async () => {
     const long = join(dir, 'long.json')
-    const steps = 300
-    writeFileSync(long, JSON.stringify({ name: 'long', base: { ...base, seed: 3, train: { steps, batch: 32, logEvery: 10, evalEvery: steps, checkpointEvery: 30 } } }))
+    const steps = 200
+    writeFileSync(long, JSON.stringify({ name: 'long', base: { ...base, seed: 3, train: { steps, batch: 32, logEvery: 10, evalEvery: steps, checkpointEvery: 20 } } }))
     const results = join(dir, 'long-queued')
     const a = startWorker(url(), 'kill', results)
-    const enq = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--no-wait')
+    const enq = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--no-report', '--no-wait')
     assert.equal(enq.code, 0, enq.stderr)
     // the uninterrupted run to compare with, trained meanwhile
-    const referenceRun = cli('sweep', long, '--out', join(dir, 'long-local'), '--json')
+    const referenceRun = cli('sweep', long, '--out', join(dir, 'long-local'), '--no-report', '--json')
     const status = lastJson<StatusJson>((await cli('sweep', long, '--status', '--json', '--queue', url(), '--queue-name', 'kill')).stdout)
     const id = status.runs[0].id
     // worker A has written a checkpoint: kill it, and only then start B (so A, not B, took the run)
     let at: number | undefined
-    for (let i = 0; i < 1200 && ((at = await checkpointStep(join(results, id))) ?? 0) < 60; i++) await new Promise((r) => setTimeout(r, 50))
-    assert.ok(at !== undefined && at >= 60 && at < steps, `worker A did not get far enough (checkpoint ${String(at)})`)
+    for (let i = 0; i < 1200 && ((at = await checkpointStep(join(results, id))) ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 50))
+    assert.ok(at !== undefined && at >= 40 && at < steps, `worker A did not get far enough (checkpoint ${String(at)})`)
     a.kill('SIGKILL')
     startWorker(url(), 'kill', results)
     const r = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--json')
@@ -234,7 +234,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     const results = join(dir, 'flaky')
     startWorker(url(), 'flaky', results)
     startWorker(url(), 'flaky', results)
-    const waiting = cli('sweep', small, '--queue', url(), '--queue-name', 'flaky', '--json')
+    const waiting = cli('sweep', small, '--queue', url(), '--queue-name', 'flaky', '--no-report', '--json')
     for (let i = 0; i < 300 && !existsSync(join(results)); i++) await new Promise((r) => setTimeout(r, 100))
     await new Promise((r) => setTimeout(r, 500))
     await killRedis()

@@ -33,6 +33,8 @@ export interface RunOptions {
   /** The results root: the run's folder is `<root>/<id>`. */
   readonly root: string
   readonly backend?: string
+  /** false: no HTML report and pictures in the run folder (`--no-report`). */
+  readonly report?: boolean
   readonly onProgress?: (p: Progress) => void
   /** Aborting stops the child (SIGTERM, then SIGKILL); the outcome is `lost`. */
   readonly signal?: AbortSignal
@@ -113,6 +115,7 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
     args = ['train', file, '--out', o.root, '--name', run.id, '--overwrite', '--json']
   }
   if (o.backend !== undefined) args.push('--backend', o.backend)
+  if (o.report === false) args.push('--no-report')
 
   const child = spawn(process.execPath, cliArgv(args), { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''

@@ -93,6 +93,7 @@ interface SweepOpts {
   wait: boolean
   retryFailed?: boolean
   json?: boolean
+  report: boolean
 }
 
 interface WorkerOpts {
@@ -101,6 +102,7 @@ interface WorkerOpts {
   results: string
   concurrency: number
   backend?: string
+  report: boolean
   lockDuration: number
   stalledInterval: number
 }
@@ -115,6 +117,7 @@ export const registerSweep = (program: Command): Command => {
     .option('--summary <dir>', 'where <sweep name>.md, .json and .png go (default: --out)')
     .option('--jobs <n>', `runs at a time on this machine (default: ${availableParallelism()}, the cores)`, positive)
     .option('--backend <name>', 'tfjs backend for every run')
+    .option('--no-report', "no HTML report and pictures in the runs' folders")
     .option('--queue <url>', 'enqueue on this Redis (redis://host:port) for workers instead of training here')
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE})`)
     .option('--status', 'show where every run stands (in the queue with --queue, else in --out)')
@@ -138,11 +141,11 @@ export const registerSweep = (program: Command): Command => {
           const ac = new AbortController()
           const onSignal = (): void => ac.abort()
           process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
-          const states = await runLocal(sweep, { root: o.out, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}), signal: ac.signal, log: (l) => console.error(l) })
+          const states = await runLocal(sweep, { root: o.out, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, signal: ac.signal, log: (l) => console.error(l) })
           process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
           return finish(sweep, states, { json: o.json === true, dir: o.summary ?? o.out })
         }
-        const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), retryFailed: o.retryFailed === true })
+        const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, retryFailed: o.retryFailed === true })
         console.error(`sweep ${sweep.name}: ${sweep.runs.length} runs; ${e.added.length} enqueued, ${e.present.length} already in the queue${e.retried.length > 0 ? `, ${e.retried.length} failed ones retried` : ''}`)
         if (!o.wait) return 0
         let shown = ''
@@ -164,6 +167,7 @@ export const registerSweep = (program: Command): Command => {
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE})`)
     .option('--concurrency <n>', 'runs at a time', positive, 1)
     .option('--backend <name>', 'tfjs backend for runs that name none')
+    .option('--no-report', "no HTML report and pictures in the runs' folders")
     .option('--lock-duration <ms>', "how long a run's lock lasts unrenewed: a dead worker's run is taken over after about this", positive, 30_000)
     .option('--stalled-interval <ms>', 'how often to look for runs of dead workers', positive, 30_000)
     .action(
@@ -176,6 +180,7 @@ export const registerSweep = (program: Command): Command => {
           lockDuration: o.lockDuration,
           stalledInterval: o.stalledInterval,
           ...(o.backend !== undefined ? { backend: o.backend } : {}),
+          report: o.report,
           log: (l) => console.error(`${new Date().toISOString()} ${l}`)
         })
         await w.worker.waitUntilReady()

@@ -16,6 +16,7 @@ export interface LocalOptions {
   /** Runs at a time (default: the number of cores). */
   readonly jobs?: number
   readonly backend?: string
+  readonly report?: boolean
   /** Times a lost training process is retried (default 2). */
   readonly retries?: number
   readonly log?: (line: string) => void
@@ -33,7 +34,12 @@ export const runLocal = async (sweep: Sweep, o: LocalOptions): Promise<ReadonlyA
       const r = sweep.runs[i]
       for (let attempt = 1; ; attempt++) {
         states[i] = { ...states[i], state: 'active', attempts: attempt }
-        const outcome = await runOne(r, { root: o.root, ...(o.backend !== undefined ? { backend: o.backend } : {}), ...(o.signal !== undefined ? { signal: o.signal } : {}) })
+        const outcome = await runOne(r, {
+          root: o.root,
+          ...(o.backend !== undefined ? { backend: o.backend } : {}),
+          ...(o.report === false ? { report: false } : {}),
+          ...(o.signal !== undefined ? { signal: o.signal } : {})
+        })
         if (outcome.kind === 'lost' && attempt <= (o.retries ?? 2) && !(o.signal?.aborted ?? false)) {
           log(`${r.label}: ${outcome.reason}; retrying from its checkpoint`)
           continue

@@ -28,6 +28,8 @@ export interface RunJob {
   readonly sweep: string
   readonly config: Json
   readonly backend?: string
+  /** false: the run folder gets no HTML report. */
+  readonly report?: boolean
 }
 
 /** What a job returns: the run's final metrics and how it got there. */
@@ -80,14 +82,25 @@ export interface Enqueued {
  * Adds the sweep's runs that the queue does not hold yet; with `retryFailed`, failed ones go back to
  * waiting. Runs done, waiting or active are left alone.
  */
-export const enqueue = async (q: QueueRef, sweep: Sweep, o: { readonly backend?: string; readonly retryFailed?: boolean; readonly attempts?: number } = {}): Promise<Enqueued> => {
+export const enqueue = async (
+  q: QueueRef,
+  sweep: Sweep,
+  o: { readonly backend?: string; readonly report?: boolean; readonly retryFailed?: boolean; readonly attempts?: number } = {}
+): Promise<Enqueued> => {
   const { queue, close } = openQueue(q)
   try {
     const added: Array<string> = []
     const present: Array<string> = []
     const retried: Array<string> = []
     for (const r of sweep.runs) {
-      const data: RunJob = { id: r.id, label: r.label, sweep: sweep.name, config: r.config, ...(o.backend !== undefined ? { backend: o.backend } : {}) }
+      const data: RunJob = {
+        id: r.id,
+        label: r.label,
+        sweep: sweep.name,
+        config: r.config,
+        ...(o.backend !== undefined ? { backend: o.backend } : {}),
+        ...(o.report === false ? { report: false } : {})
+      }
       const held = await queue.getJob(r.id)
       if (held !== undefined) {
         present.push(r.id)
@@ -183,6 +196,8 @@ export interface WorkerOptions {
   /** Times a job may be recovered from a dead worker before it fails. */
   readonly maxStalledCount?: number
   readonly backend?: string
+  /** false: no run folder gets an HTML report. */
+  readonly report?: boolean
   readonly log?: (line: string) => void
 }
 
@@ -206,6 +221,7 @@ export const startWorker = (q: QueueRef, o: WorkerOptions): RunningWorker => {
         root: o.root,
         ...(job.data.backend !== undefined || o.backend !== undefined ? { backend: job.data.backend ?? o.backend } : {}),
         ...(signal !== undefined ? { signal } : {}),
+        ...(job.data.report === false || o.report === false ? { report: false } : {}),
         onProgress: (p) => void job.updateProgress({ ...p, worker: me }).catch(() => undefined)
       }
     )
