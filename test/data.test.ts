@@ -189,3 +189,26 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist, gzipped IDX)', { skip: fa
     assert.deepEqual(train.shape, [28, 28, 1])
   })
 })
+
+describe('image data kinds for experiment configs', { skip: mnistMissing ?? false }, () => {
+  it('draw batches from the training split with the run generator alone, in [−1, 1], replayable from its state', async () => {
+    const { imageKinds } = await import('../src/data/kinds.ts')
+    const { rng } = await import('../src/data/toy.ts')
+    for (const kind of ['mnist', 'stackedMnist'] as const) {
+      const k = imageKinds[kind]
+      const src = await k.load({ kind, ...k.defaults })
+      const px = k.shape({ kind }).reduce((a, b) => a * b, 1)
+      const a = src.batch(8, rng(5))
+      assert.equal(a.length, 8 * px)
+      assert.deepEqual(src.batch(8, rng(5)), a)
+      assert.notDeepEqual(src.batch(8, rng(6)), a)
+      assert.ok(a.every((v) => v >= -1 && v <= 1) && a.some((v) => v === -1) && a.some((v) => v === 1))
+      assert.deepEqual(src.range, [-1, 1])
+    }
+  })
+
+  it('default nets: conv for E, G and D, MLPs for C and J', async () => {
+    const { imageNet } = await import('../src/data/kinds.ts')
+    assert.deepEqual(['E', 'G', 'D', 'C', 'J'].map((n, i) => imageNet(n, (['data', 'latent', 'data', 'latent', 'data+latent'] as const)[i], i === 1 ? 'data' : 1).arch), ['conv', 'conv', 'conv', 'mlp', 'mlp'])
+  })
+})

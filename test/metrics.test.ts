@@ -18,7 +18,9 @@ import { cacheDir, cacheProblem, ensureClassifier, measureAccuracy } from '../sr
 import { independentCritic } from '../src/metrics/critic.ts'
 import { frechetDistance, frechetOfFeatures, gaussianFit, matMul, symmetricEigen } from '../src/metrics/frechet.ts'
 import { precisionRecall } from '../src/metrics/precisionRecall.ts'
-import { evaluateImages } from '../src/metrics/registry.ts'
+import { evaluateImages, imageMetrics } from '../src/metrics/registry.ts'
+import { DEFAULT_IMAGE_METRICS, IMAGE_METRICS } from '../src/data/kinds.ts'
+import { IMAGE_KINDS } from '../src/data/images.ts'
 import { mlp } from '../src/nets/index.ts'
 
 const randomSpd = (n: number, u: () => number): Float64Array => {
@@ -126,6 +128,16 @@ describe('Fréchet distance', () => {
     const { mean, cov } = gaussianFit(Float32Array.of(1, 2, 3, 6), 2, 2)
     assert.deepEqual([...mean], [2, 4])
     assert.deepEqual([...cov], [2, 4, 4, 8])
+  })
+})
+
+describe('the metric registry', () => {
+  it('the data kinds offer exactly the metrics that apply to them, and default to some of those', () => {
+    for (const kind of IMAGE_KINDS) {
+      const applies = Object.entries(imageMetrics).filter(([, m]) => m.kinds.includes(kind)).map(([k]) => k)
+      assert.deepEqual([...IMAGE_METRICS[kind]].sort(), applies.sort(), kind)
+      assert.ok(DEFAULT_IMAGE_METRICS[kind].every((m) => applies.includes(m)), kind)
+    }
   })
 })
 

@@ -7,7 +7,9 @@
  */
 import * as t from 'io-ts'
 
+import type { Binding } from '../compile/Net.ts'
 import type { Shape } from '../core/Game.ts'
+import { imageKinds } from '../data/kinds.ts'
 import { PositiveInt, Positive } from './primitives.ts'
 import type { NetSpec } from './nets.ts'
 
@@ -29,6 +31,8 @@ export interface DataSource {
   readonly sd?: number
   /** Images: the range of pixel values (default [0, 1]), for pictures. */
   readonly range?: readonly [number, number]
+  /** The named metrics that need the model's nets (images: the independent critic, reconstruction error). */
+  evaluate?(nets: Binding, latent: number, names: ReadonlyArray<string>): Promise<Readonly<Record<string, unknown>>>
 }
 
 export interface DataKind {
@@ -104,5 +108,6 @@ export const dataKinds: Readonly<Record<string, DataKind>> = {
     metrics: toyMetrics,
     defaultNet: toyNet,
     load: async (d) => mixtureSource((await import('../data/toy.ts')).grid(d.side as number, d.spacing as number, d.sd as number))
-  }
+  },
+  ...imageKinds
 }

@@ -226,17 +226,22 @@ const loaded = new Map<string, Classifier>()
  * `fresh` was asked. Trains on the current tfjs backend.
  * @throws Error when the data set is absent, or when the trained net falls below `minAccuracy`
  */
-export const ensureClassifier = async (
-  o: {
-    readonly source?: ClassifierSource
-    readonly progress?: boolean
-    readonly log?: (line: string) => void
-    /** Ignore the cache and retrain (the cache is rewritten). */
-    readonly retrain?: boolean
-    readonly minAccuracy?: number
-    readonly dir?: string
-  } = {}
-): Promise<Classifier> => {
+export const ensureClassifier = async (o: ClassifierOptions = {}): Promise<Classifier> => ensureClassifierSync(o)
+
+export interface ClassifierOptions {
+  readonly source?: ClassifierSource
+  /** A progress bar on stderr (default: when stderr is a terminal). */
+  readonly progress?: boolean
+  readonly log?: (line: string) => void
+  /** Ignore the cache and retrain (the cache is rewritten). */
+  readonly retrain?: boolean
+  readonly minAccuracy?: number
+  /** The cache directory (default `cacheDir()`). */
+  readonly dir?: string
+}
+
+/** `ensureClassifier`, synchronously (training, when needed, blocks). */
+export const ensureClassifierSync = (o: ClassifierOptions = {}): Classifier => {
   const source = o.source ?? 'mnist'
   const log = o.log ?? ((line: string) => console.error(line))
   const key = classifierKey(source)

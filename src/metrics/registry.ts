@@ -14,7 +14,7 @@ import { examples, imageSet, TANH_RANGE } from '../data/images.ts'
 import type { View } from './classified.ts'
 import { featuresOf, inceptionScore, stackedModes } from './classified.ts'
 import type { Classifier } from './classifier.ts'
-import { ensureClassifier } from './classifier.ts'
+import { ensureClassifierSync } from './classifier.ts'
 import { independentCritic } from './critic.ts'
 import { frechetOfFeatures } from './frechet.ts'
 import { precisionRecall } from './precisionRecall.ts'
@@ -22,21 +22,20 @@ import { reconstructionError } from './reconstruction.ts'
 
 /** The Stacked-MNIST protocol's sample count (VEEGAN / PacGAN). */
 export const STACKED_SAMPLES = 26_000
+/** At most this many samples (and test examples) enter the feature metrics: precision/recall compares every pair. */
+export const FEATURE_SAMPLES = 5000
 
 export interface EvaluationOptions {
   readonly kind: ImageKind
-  /** G (z → image) always; E (image → z or 2z) for reconstruction. */
-  readonly nets: Binding
-  readonly latent: number
   readonly seed?: number
-  /** Generated samples for Fréchet, inception score and precision/recall (default 5000; Stacked-MNIST modes always use 26 000). */
+  /** Generated samples drawn when none are given (default 5000; Stacked MNIST's protocol uses 26 000). */
   readonly samples?: number
   /** Independent critic training steps (default 1000). */
   readonly criticSteps?: number
   readonly log?: (line: string) => void
 }
 
-/** What the metrics of one evaluation share, made on first use. */
+/** What the metrics of a data set share, made on first use: the classifier, the splits and the real features. */
 export class Evaluation {
   private readonly memo = new Map<string, unknown>()
   constructor(readonly o: EvaluationOptions) {}
@@ -49,134 +48,162 @@ export class Evaluation {
   get view(): View {
     return this.o.kind === 'stackedMnist' ? 'channels' : this.o.kind === 'colorMnist' ? 'max' : 'grey'
   }
-  get samples(): number {
-    return this.o.samples ?? 5000
-  }
-  net(name: 'G' | 'E'): Net {
-    const n = this.o.nets[name]
-    if (n === undefined) throw new Error(`metrics: net ${name} is needed but not bound`)
-    return n
-  }
   set(split: 'train' | 'test'): ImageSet {
     return this.once(`set:${split}`, () => imageSet({ kind: this.o.kind }, split, this.o.seed ?? 1))
   }
-  classifier(): Promise<Classifier> {
-    return this.once('classifier', () => ensureClassifier({ source: this.o.kind === 'fashionMnist' ? 'fashionMnist' : 'mnist', log: this.o.log }))
+  classifier(): Classifier {
+    return this.once('classifier', () => ensureClassifierSync({ source: this.o.kind === 'fashionMnist' ? 'fashionMnist' : 'mnist', log: this.o.log }))
   }
-  /** `n` samples of G (flat `[n, h, w, c]`), drawn from the evaluation's seed. */
-  generated(n: number): Float32Array {
-    return this.once(`samples:${n}`, () => {
-      const G = this.net('G')
-      const px = size(this.set('test').shape)
-      const out = new Float32Array(n * px)
-      for (let i = 0; i < n; i += 500) {
-        const m = Math.min(500, n - i)
-        const x = tf.tidy(() => G.apply(tf.randomNormal([m, this.o.latent], 0, 1, 'float32', (this.o.seed ?? 1) * 100_003 + i + 1)))
-        out.set(x.dataSync() as Float32Array, i * px)
-        x.dispose()
-      }
-      return out
-    })
+  /** Classifier features of the first `n` test examples. */
+  realFeatures(n: number): { readonly values: Float32Array; readonly width: number; readonly n: number } {
+    const m = Math.min(n, this.set('test').count)
+    return this.once(`features:${m}`, () => ({ ...featuresOf(this.classifier(), examples(this.set('test'), m, TANH_RANGE), m, this.view), n: m }))
   }
-  /** Classifier features of `n` test examples and of `n` samples. */
-  async features(n: number): Promise<{ readonly real: Float32Array; readonly fake: Float32Array; readonly width: number; readonly n: number }> {
-    const c = await this.classifier()
-    return this.once(`features:${n}`, () => {
-      const m = Math.min(n, this.set('test').count)
-      const real = featuresOf(c, examples(this.set('test'), m, TANH_RANGE), m, this.view)
-      const fake = featuresOf(c, this.generated(m), m, this.view)
-      return { real: real.values, fake: fake.values, width: real.width, n: m }
-    })
+  /** Classifier features of `n` samples (at most FEATURE_SAMPLES) against as many test examples. */
+  features(samples: Float32Array, n: number): { readonly real: Float32Array; readonly fake: Float32Array; readonly width: number; readonly n: number } {
+    const real = this.realFeatures(Math.min(n, FEATURE_SAMPLES))
+    const m = real.n
+    const fake = featuresOf(this.classifier(), samples.subarray(0, m * size(this.set('test').shape)), m, this.view)
+    return { real: real.values, fake: fake.values, width: real.width, n: m }
   }
 }
 
-export interface Metric {
+/** A metric of generated samples alone (flat `[n, h, w, c]` in [−1, 1]); synchronous. */
+export interface SampleMetric {
+  readonly of: 'samples'
+  readonly description: string
+  readonly kinds: ReadonlyArray<ImageKind>
+  run(ev: Evaluation, samples: Float32Array, n: number): Readonly<Record<string, number>>
+}
+
+/** A metric that needs the model's nets (G draws fresh samples; E encodes). */
+export interface NetMetric {
+  readonly of: 'nets'
   readonly description: string
   readonly kinds: ReadonlyArray<ImageKind>
   readonly needs: ReadonlyArray<'G' | 'E'>
-  run(ev: Evaluation): Promise<Readonly<Record<string, number>>>
+  run(ev: Evaluation, nets: Binding, latent: number): Promise<Readonly<Record<string, number>>>
 }
+
+export type Metric = SampleMetric | NetMetric
 
 const ALL: ReadonlyArray<ImageKind> = ['mnist', 'fashionMnist', 'stackedMnist', 'colorMnist']
 
 /** Every image metric, by the name `evaluation.metrics` uses. */
 export const imageMetrics: Readonly<Record<string, Metric>> = {
   stackedModes: {
-    description: 'Stacked-MNIST modes out of 1000 and KL(p̂ ‖ uniform) of 26 000 samples, each channel classified as a digit (VEEGAN / PacGAN)',
+    of: 'samples',
+    description: 'Stacked-MNIST modes out of 1000 and KL(p̂ ‖ uniform), each channel classified as a digit (VEEGAN / PacGAN: 26 000 samples)',
     kinds: ['stackedMnist'],
-    needs: ['G'],
-    run: async (ev) => {
-      const r = stackedModes(await ev.classifier(), ev.generated(STACKED_SAMPLES), STACKED_SAMPLES)
+    run: (ev, samples, n) => {
+      const r = stackedModes(ev.classifier(), samples, n)
       return { modes: r.modes, kl: r.kl }
     }
   },
   frechet: {
+    of: 'samples',
     description: "Fréchet distance between test data and samples in the evaluation classifier's penultimate features",
     kinds: ALL,
-    needs: ['G'],
-    run: async (ev) => {
-      const f = await ev.features(ev.samples)
+    run: (ev, samples, n) => {
+      const f = ev.features(samples, n)
       return { frechet: frechetOfFeatures(f.real, f.n, f.fake, f.n, f.width) }
     }
   },
   precisionRecall: {
+    of: 'samples',
     description: "precision and recall of distributions (Kynkäänniemi et al. 2019, k = 3) in the classifier's features, samples against test data",
     kinds: ALL,
-    needs: ['G'],
-    run: async (ev) => {
-      const f = await ev.features(ev.samples)
+    run: (ev, samples, n) => {
+      const f = ev.features(samples, n)
       return { ...precisionRecall(f.real, f.n, f.fake, f.n, f.width) }
     }
   },
   inceptionScore: {
+    of: 'samples',
     description: 'inception score with the evaluation classifier (10 classes; 1000 joint classes for Stacked MNIST)',
     kinds: ALL,
-    needs: ['G'],
-    run: async (ev) => ({ inceptionScore: inceptionScore(await ev.classifier(), ev.generated(ev.samples), ev.samples, ev.view) })
+    run: (ev, samples, n) => ({ inceptionScore: inceptionScore(ev.classifier(), samples, n, ev.view) })
   },
   critic: {
+    of: 'nets',
     description: 'the independent Wasserstein critic: a fresh WGAN-GP critic trained on training data against samples, its estimate on test data against fresh samples',
     kinds: ALL,
     needs: ['G'],
-    run: async (ev) => {
-      const r = await independentCritic(ev.net('G'), ev.o.latent, ev.set('train'), ev.set('test'), { steps: ev.o.criticSteps, seed: ev.o.seed })
+    run: async (ev, nets, latent) => {
+      const r = await independentCritic(nets.G, latent, ev.set('train'), ev.set('test'), { steps: ev.o.criticSteps, seed: ev.o.seed })
       return { criticWasserstein: r.wasserstein, criticWassersteinTrain: r.wassersteinTrain }
     }
   },
   reconstruction: {
+    of: 'nets',
     description: 'mean per-pixel L1 and L2 error of x − G(E(x)) on the test split (models with an encoder)',
     kinds: ALL,
     needs: ['G', 'E'],
-    run: async (ev) => {
-      const r = reconstructionError(ev.net('E'), ev.net('G'), ev.set('test'))
+    run: async (ev, nets) => {
+      const r = reconstructionError(nets.E, nets.G, ev.set('test'))
       return { reconstructionL1: r.l1, reconstructionL2: r.l2 }
     }
   }
 }
 
-/** The metrics an image experiment computes when its config names none. */
-export const defaultImageMetrics = (kind: ImageKind, hasEncoder: boolean): ReadonlyArray<string> => [
-  ...(kind === 'stackedMnist' ? ['stackedModes'] : []),
-  'frechet',
-  'inceptionScore',
-  'precisionRecall',
-  ...(hasEncoder ? ['reconstruction'] : [])
-]
+/** `n` samples of `G` (flat), drawn from `seed`. */
+export const drawImages = (G: Net, latent: number, n: number, seed: number): Float32Array => {
+  const px = size(G.signature.output)
+  const out = new Float32Array(n * px)
+  for (let i = 0; i < n; i += 500) {
+    const m = Math.min(500, n - i)
+    const x = tf.tidy(() => G.apply(tf.randomNormal([m, latent], 0, 1, 'float32', seed * 100_003 + i + 1)))
+    out.set(x.dataSync() as Float32Array, i * px)
+    x.dispose()
+  }
+  return out
+}
 
-/**
- * Runs the named metrics, in order, on one shared evaluation.
- * @throws Error naming an unknown metric (and the known ones), one that does not apply to the data kind, or a missing net
- */
-export const evaluateImages = async (names: ReadonlyArray<string>, o: EvaluationOptions): Promise<Readonly<Record<string, number>>> => {
+/** Checks names against the registry, the data kind and the nets at hand. @throws Error naming the metric */
+export const checkMetrics = (names: ReadonlyArray<string>, kind: ImageKind, nets?: Binding): void => {
   for (const name of names) {
     const m = imageMetrics[name]
     if (m === undefined) throw new Error(`unknown metric "${name}"; known: ${Object.keys(imageMetrics).join(', ')}`)
-    if (!m.kinds.includes(o.kind)) throw new Error(`metric "${name}" does not apply to ${o.kind} (only ${m.kinds.join(', ')})`)
-    const missing = m.needs.filter((n) => o.nets[n] === undefined)
-    if (missing.length > 0) throw new Error(`metric "${name}" needs net${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the model does not have`)
+    if (!m.kinds.includes(kind)) throw new Error(`metric "${name}" does not apply to ${kind} (only ${m.kinds.join(', ')})`)
+    if (m.of === 'nets' && nets !== undefined) {
+      const missing = m.needs.filter((n) => nets[n] === undefined)
+      if (missing.length > 0) throw new Error(`metric "${name}" needs net${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the model does not have`)
+    }
   }
-  const ev = new Evaluation(o)
+}
+
+/** The sample metrics among `names`, on given samples (synchronous). */
+export const sampleMetrics = (ev: Evaluation, names: ReadonlyArray<string>, samples: Float32Array, n: number): Record<string, number> => {
+  checkMetrics(names, ev.o.kind)
   const out: Record<string, number> = {}
-  for (const name of names) Object.assign(out, await imageMetrics[name].run(ev))
+  for (const name of names) {
+    const m = imageMetrics[name]
+    if (m.of === 'samples') Object.assign(out, m.run(ev, samples, n))
+  }
   return out
+}
+
+/** The net metrics among `names`. */
+export const netMetrics = async (ev: Evaluation, names: ReadonlyArray<string>, nets: Binding, latent: number): Promise<Record<string, number>> => {
+  checkMetrics(names, ev.o.kind, nets)
+  const out: Record<string, number> = {}
+  for (const name of names) {
+    const m = imageMetrics[name]
+    if (m.of === 'nets') Object.assign(out, await m.run(ev, nets, latent))
+  }
+  return out
+}
+
+/**
+ * Every named metric of a model: samples drawn from G (`o.samples` of them, 26 000 when Stacked-MNIST
+ * modes are asked for), then the net metrics.
+ * @throws Error naming an unknown metric (and the known ones), one that does not apply to the data kind, or a missing net
+ */
+export const evaluateImages = async (names: ReadonlyArray<string>, o: EvaluationOptions & { readonly nets: Binding; readonly latent: number }): Promise<Readonly<Record<string, number>>> => {
+  checkMetrics(names, o.kind, o.nets)
+  const ev = new Evaluation(o)
+  const n = names.includes('stackedModes') ? Math.max(STACKED_SAMPLES, o.samples ?? 0) : (o.samples ?? 5000)
+  const needsSamples = names.some((name) => imageMetrics[name].of === 'samples')
+  const samples = needsSamples ? drawImages(o.nets.G, o.latent, n, o.seed ?? 1) : new Float32Array(0)
+  return { ...sampleMetrics(ev, names, samples, n), ...(await netMetrics(ev, names, o.nets, o.latent)) }
 }

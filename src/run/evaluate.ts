@@ -71,7 +71,11 @@ export const evalSeed = (s: Session): number => s.experiment.seed * 7919 + 17
 export const evaluateInto = async (s: Session, dir: string | undefined): Promise<Record<string, unknown>> => {
   const e = s.experiment
   const samples = await drawSamples(s, e.evaluation.samples, evalSeed(s))
-  const metrics = { step: s.step, ...s.source.metrics(samples.points, e.evaluation.metrics) }
+  const metrics = {
+    step: s.step,
+    ...s.source.metrics(samples.points, e.evaluation.metrics),
+    ...(await s.source.evaluate?.(s.nets, e.latent, e.evaluation.metrics))
+  }
   if (dir === undefined) return metrics
   const tag = `step-${String(s.step).padStart(6, '0')}`
   const shape = dataShape(e)
