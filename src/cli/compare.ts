@@ -164,5 +164,9 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
     }
   }
   o.log(`wrote ${join(o.out, 'compare.md')}, compare.json, compare.png`)
+  for (const r of results) {
+    const report = join(o.out, `${r.job.label}-seed${r.job.seed}`, 'report.html')
+    if (existsSync(report)) o.log(`report: ${report}`)
+  }
   return results.some((r) => r.code === 1) ? 1 : results.some((r) => r.code !== 0) ? 2 : 0
 }
