@@ -16,6 +16,7 @@ import { gameOf } from '../experiment/index.ts'
 import type { Experiment } from '../experiment/index.ts'
 import { BACKENDS, checkExperiment, knownModels, loadExperiment, runFolderFor, UsageError } from './load.ts'
 import { registerSweep } from '../sweep/cli.ts'
+import { registerClassifier } from '../metrics/cli.ts'
 
 const positive = (v: string): number => {
   const n = Number(v)
@@ -372,6 +373,7 @@ export const program = (
     })
 
   registerSweep(program)
+  registerClassifier(program)
 
   return program
 }
