@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
 import * as E from 'fp-ts/Either'
@@ -76,6 +78,21 @@ describe('experiment configs', () => {
     assert.match(errors({}).join('\n'), /give "model"/)
     assert.match(errors({ model: 'gan', evaluation: { metrics: ['fid'] } }).join('\n'), /\$\.evaluation\.metrics\[0\]: unknown metric "fid"/)
     assert.match(errors({ model: 'gan', nets: { E: { arch: 'mlp' } } }).join('\n'), /\$\.nets\.E: model gan has no net "E"/)
+  })
+  it('decode and check every example config', () => {
+    const files = readdirSync('examples').filter((f) => f.endsWith('.json'))
+    assert.ok(files.includes('alpha-gan-r1-ring.json') && files.includes('vae-gan-code-critic-ring.json'))
+    for (const f of files) {
+      const r = decodeExperiment(JSON.parse(readFileSync(join('examples', f), 'utf8')), `${f}: $`)
+      if (E.isLeft(r)) assert.fail(r.left.join('\n'))
+      const c = check(gameOf(r.right))
+      assert.ok(E.isRight(c), `${f}: ${JSON.stringify(c)}`)
+    }
+    const r1 = ok(JSON.parse(readFileSync(join('examples', 'alpha-gan-r1-ring.json'), 'utf8')))
+    assert.match(JSON.stringify(r1.game!.players[1].loss), /"_tag":"R1","critic":"D"/)
+    const vg = ok(JSON.parse(readFileSync(join('examples', 'vae-gan-code-critic-ring.json'), 'utf8')))
+    assert.doesNotMatch(JSON.stringify(vg.game), /GaussianKL/)
+    assert.match(JSON.stringify(vg.game!.players[1].loss), /"_tag":"LatentKL","critic":"C"/)
   })
   it('estimate memory that grows with the batch', () => {
     const small = estimateMemory(ok({ model: 'alphaGan' })).bytes
