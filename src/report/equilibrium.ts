@@ -115,7 +115,14 @@ const lnTerm = (c: number, n: number, first: boolean): string => {
   return `${sign}${m === 1 ? '' : `${m} `}ln ${n}`
 }
 
-/** `2 ln 2`, `ln 2`, `−ln 2`, `3 ln 3 − 2 ln 2`, `0`: small multiples of ln 2 and ln 3, else the number. */
+/**
+ * `2 ln 2`, `ln 2`, `−ln 2`, `3 ln 3 − 2 ln 2`, `0`: small multiples of ln 2 and ln 3, else the number.
+ * @example
+ * formatEquilibrium(2 * Math.LN2)
+ * // '2 ln 2'
+ * formatEquilibrium(Math.log(3) + 2 * Math.log(1.5))
+ * // '3 ln 3 − 2 ln 2'
+ */
 export const formatEquilibrium = (v: number): string => {
   if (Math.abs(v) < 1e-12) return '0'
   let best: { a: number; b: number } | undefined
@@ -189,6 +196,14 @@ const namedTerms = (t: Loss, out = new Map<string, Loss>()): Map<string, Loss> =
 /**
  * The equilibrium value of every logged key (`player` for a player's loss, `player/label` for a named
  * term) that the game fixes.
+ * @example
+ * const critic = player('critic', ['D'], classify('D', { real: data, fake: G(prior) }))
+ * const generator = player('generator', ['G'], named('fool', nonSaturating('D', G(prior))))
+ * const eq = equilibria([critic, generator])
+ * eq.get('critic')?.label
+ * // '2 ln 2'
+ * [...eq.keys()]
+ * // ['critic', 'generator', 'generator/fool']
  */
 export const equilibria = (players: ReadonlyArray<Pick<Player, 'name' | 'nets' | 'loss'>>): ReadonlyMap<string, Equilibrium> => {
   const optima = criticOptima(players)

@@ -76,7 +76,7 @@ export const scatterSpec = (s: Sample2d, o: ScatterOptions = {}): TopLevelSpec =
   const modes = s.modes.map(([x, y], k) => ({ x, y, mode: k }))
   const panel = {
     name: 'samples',
-    ...square(size, domain, `${s.points.length} samples over the data`),
+    ...square(size, domain, `${s.points.length} sample${s.points.length === 1 ? '' : 's'} over the data`),
     layer: [
       { data: { values: data }, mark: { type: 'circle' as const, size: 6, opacity: 0.6, color: COLORS.data } },
       { data: { values: samples }, mark: { type: 'circle' as const, size: 8, opacity: 0.55, color: COLORS.sample } },
