@@ -4,13 +4,13 @@
  */
 import * as t from 'io-ts'
 
-interface PositiveIntBrand {
+export interface PositiveIntBrand {
   readonly PositiveInt: unique symbol
 }
 /** An integer ≥ 1. */
 export const PositiveInt = t.brand(t.number, (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0, 'PositiveInt')
 
-interface PositiveBrand {
+export interface PositiveBrand {
   readonly Positive: unique symbol
 }
 /** A finite number > 0. */
