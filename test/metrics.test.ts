@@ -159,6 +159,26 @@ describe('precision and recall of distributions', () => {
   const d = 8
   const n = 300
   const x = Float32Array.from({ length: n * d }, () => normal(u))
+  it('equals a brute-force reference (direct distances, sorted neighbours) on sets of different sizes and spreads', () => {
+    const dist = (a: Float32Array, i: number, b: Float32Array, j: number): number => {
+      let s = 0
+      for (let k = 0; k < d; k++) s += (a[i * d + k] - b[j * d + k]) ** 2
+      return s
+    }
+    const radii = (a: Float32Array, m: number): Array<number> =>
+      Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => dist(a, i, a, j)).sort((p, q) => p - q)[3])
+    const share = (probe: Float32Array, pm: number, support: Float32Array, sm: number): number => {
+      const r = radii(support, sm)
+      return Array.from({ length: pm }, (_, i) => r.some((ri, j) => dist(probe, i, support, j) <= ri)).filter(Boolean).length / pm
+    }
+    for (const [m, spread, shift] of [[60, 1, 0], [120, 0.5, 0.7], [200, 2, 0.3]]) {
+      const y = Float32Array.from({ length: m * d }, () => spread * normal(u) + shift)
+      const got = precisionRecall(x, n, y, m, d)
+      const want = { precision: share(y, m, x, n), recall: share(x, n, y, m) }
+      assert.ok(Math.abs(got.precision - want.precision) <= 1 / m + 1e-12 && Math.abs(got.recall - want.recall) <= 1 / n + 1e-12, `${JSON.stringify(got)} vs ${JSON.stringify(want)}`)
+    }
+  })
+
   it('a set against itself: 1 and 1', () => {
     assert.deepEqual(precisionRecall(x, n, x, n, d), { precision: 1, recall: 1 })
   })
