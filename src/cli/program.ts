@@ -285,7 +285,8 @@ export const program = (
         const metrics = {
           step: s.step,
           samples: n,
-          ...s.source.metrics(points, s.experiment.evaluation.metrics)
+          ...s.source.metrics(points, s.experiment.evaluation.metrics),
+          ...(await s.source.evaluate?.(s.nets, s.experiment.latent, s.experiment.evaluation.metrics))
         }
         if (o.json === true) out(JSON.stringify(metrics))
         else

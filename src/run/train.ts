@@ -7,8 +7,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
-import * as tf from '@tensorflow/tfjs'
-
 import type { StepReport } from '../compile/step.ts'
 import { DivergenceError, readValues } from '../compile/step.ts'
 import { showUnicode } from '../core/Show.ts'
@@ -123,7 +121,6 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
     return { _tag: 'Done', metrics: final }
   } finally {
     s.dispose()
-    tf.disposeVariables()
   }
 }
 
