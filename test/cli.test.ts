@@ -279,6 +279,18 @@ describe('the command line', () => {
     assert.equal(m.step, 6)
     assert.equal(m.totalModes, 8)
   })
+  it('compares a config over seeds in parallel processes: a Markdown table, a JSON file and a plot', async () => {
+    const a = file('cmp-a.json', small({ name: 'cmp-a' }))
+    const r = await cli(['compare', a, '--seeds', '2', '--steps', '4', '--backend', 'cpu', '--jobs', '2', '--no-report', '--out', join(dir, 'cmp')])
+    assert.equal(r.status, 0, r.stderr)
+    const md = readFileSync(join(dir, 'cmp', 'compare.md'), 'utf8')
+    assert.match(md, /^\| run \| seeds \| failed \| modes \|/)
+    assert.match(md, /\| cmp-a \| 2 \| 0 \| /)
+    const json = JSON.parse(readFileSync(join(dir, 'cmp', 'compare.json'), 'utf8'))
+    assert.deepEqual(json.runs.map((x: { label: string; seed: number; exit: number }) => [x.label, x.seed, x.exit]), [['cmp-a', 1, 0], ['cmp-a', 2, 0]])
+    assert.equal(JSON.parse(readFileSync(join(dir, 'cmp', 'cmp-a-seed2', 'config.json'), 'utf8')).seed, 2)
+    assert.ok(readFileSync(join(dir, 'cmp', 'compare.png')).subarray(1, 4).toString() === 'PNG')
+  })
   it('stops a diverging run with player, term and step, exit 1, and keeps the last good checkpoint', async () => {
     const config = file('blowup.json', small({ name: 'blowup', model: { name: 'alphaGan', optimizer: { _tag: 'Adam', learningRate: 1e30, beta1: 0.5, beta2: 0.999 } }, train: { steps: 40, batch: 16, logEvery: 1, evalEvery: 40, checkpointEvery: 1 } }))
     const r = await cli(['train', config, '--backend', 'cpu', '--out', join(dir, 'blowup-out'), '--no-report'])

@@ -18,6 +18,8 @@ export interface CompareOptions {
   readonly backend?: string
   readonly jobs?: number
   readonly out: string
+  /** false: the runs write no report (faster) */
+  readonly report?: boolean
   readonly log: (line: string) => void
   readonly warn: (line: string) => void
 }
@@ -99,7 +101,8 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
           '--overwrite',
           '--json',
           ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
-          ...(o.backend !== undefined ? ['--backend', o.backend] : [])
+          ...(o.backend !== undefined ? ['--backend', o.backend] : []),
+          ...(o.report === false ? ['--no-report'] : [])
         ]
       })
     }

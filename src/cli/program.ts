@@ -306,6 +306,7 @@ export const program = (
     .addOption(backendOption())
     .option('--jobs <n>', 'parallel processes (default: the number of cores)', positive)
     .option('--out <dir>', 'where the runs and the comparison go', 'runs/compare')
+    .option('--no-report', "skip each run's HTML report")
     .action(
       async (
         items: ReadonlyArray<string>,
@@ -315,6 +316,7 @@ export const program = (
           backend?: string
           jobs?: number
           out: string
+          report: boolean
         }
       ) => {
         const { compare } = await import('./compare.ts')
