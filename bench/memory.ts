@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
+import type { StepSchedule } from '../src/core/Game.ts'
 import { makeRow } from './setup.ts'
 
 export interface MemoryPoint {
@@ -51,9 +52,10 @@ export const memoryRun = async (
   backend: string,
   steps: number,
   seed: number,
-  onPoint?: (p: MemoryPoint) => void
+  onPoint?: (p: MemoryPoint) => void,
+  schedule: StepSchedule = 'alternating'
 ): Promise<MemoryReport> => {
-  const row = makeRow(model, arch, seed)
+  const row = makeRow(model, arch, seed, schedule)
   const at = new Set(checkpoints(steps))
   const points: Array<MemoryPoint> = []
   try {

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 
 import { BACKEND_ORDER, nativeKernelStats, selectBackend } from '../src/backend/index.ts'
+import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
 import { memoryRun } from './memory.ts'
@@ -42,6 +43,8 @@ const list =
     }
     return [...new Set(items)] as Array<T>
   }
+
+const SCHEDULES: ReadonlyArray<StepSchedule> = ['alternating', 'sharedSamples']
 
 const positiveInt = (value: string): number => {
   const n = Number(value)
@@ -71,6 +74,7 @@ interface Options {
   readonly memorySteps: number
   readonly profile?: boolean
   readonly seed: number
+  readonly schedule: Array<StepSchedule>
 }
 
 const program = new Command('bench')
@@ -96,6 +100,11 @@ const program = new Command('bench')
   .option('--memory', 'leak check instead: compiled steps of alphaGan (or the first of --models), mlp, on the fastest available backend; tensors and heap at 10, middle, end')
   .addOption(new Option('--memory-steps <n>', 'steps of the leak check').argParser(positiveInt).default(1000))
   .option('--profile', 'also profile one step of each side (tf.profile): kernel launches, kernel ms, and the kernels whose counts differ')
+  .addOption(
+    new Option('--schedule <list>', "comma-separated schedules of the compiled step (Game.schedule: alternating, sharedSamples); the hand-written step always alternates")
+      .argParser(list(SCHEDULES, 'schedule'))
+      .default([...SCHEDULES], 'both')
+  )
   .addOption(new Option('--seed <n>', 'seed of weights, data and draws (not 0: tfjs reads seed 0 as "unseeded")').argParser(positiveInt).default(1))
 
 // -------------------------------------------------------------------------------------
@@ -106,6 +115,7 @@ interface Result {
   readonly model: ModelName
   readonly arch: Arch
   readonly backend: string
+  readonly schedule: StepSchedule
   readonly ms: number | null
   readonly handwritten_ms: number | null
   readonly overhead: number | null
@@ -135,18 +145,19 @@ const fmt = (x: number | null, digits = 1): string => (x === null || !Number.isF
 const printTable = (rows: ReadonlyArray<Result>): void => {
   console.log(
     formatTable(
-      ['model', 'arch', 'backend', 'compiled ms', 'hand-written ms', 'overhead', 'peer ms', 'peer_ratio'],
+      ['model', 'arch', 'backend', 'schedule', 'compiled ms', 'hand-written ms', 'overhead', 'peer ms', 'peer_ratio'],
       rows.map((r) => [
         r.model,
         r.arch,
         r.backend,
+        r.schedule,
         r.error !== undefined ? `error: ${r.error.slice(0, 60)}` : fmt(r.ms),
         fmt(r.handwritten_ms),
         fmt(r.overhead, 3),
         fmt(r.peer_ms),
         fmt(r.peer_ratio, 2)
       ]),
-      [false, false, false, true, true, true, true, true]
+      [false, false, false, false, true, true, true, true, true]
     )
   )
 }
@@ -186,7 +197,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message.split('\
 const faster = (a: PeerResult | string, b: PeerResult | string): PeerResult | string =>
   typeof a === 'string' ? b : typeof b === 'string' ? a : a.ms <= b.ms ? a : b
 
-const benchRow = async (model: ModelName, arch: Arch, backend: string, opts: Options, peer: Peer | null): Promise<Result> => {
+const benchRow = async (model: ModelName, arch: Arch, backend: string, schedule: StepSchedule, opts: Options, peer: Peer | null): Promise<Result> => {
   const steps = opts.steps ?? defaultSteps(arch, backend)
   const warmup = opts.warmup ?? (backend === 'cpu' ? 1 : 2)
   const peerModel = PEER_MODEL[model]
@@ -194,14 +205,14 @@ const benchRow = async (model: ModelName, arch: Arch, backend: string, opts: Opt
   const peerRun = (): PeerResult | string => (peer !== null && peerModel !== undefined ? runPeer(peer, peerModel, arch, peerSteps) : 'no peer')
 
   const peerBefore = peerRun()
-  const row = makeRow(model, arch, opts.seed)
+  const row = makeRow(model, arch, opts.seed, schedule)
   try {
     // The first step of both sides, from the same weights and prior draw: the same losses (a check
     // that the two sides compute the same step), except where they draw extra noise differently.
     row.compiled.step()
     row.handwritten.step()
     const [c, h] = [await row.compiled.read(), await row.handwritten.read()]
-    const comparable = model !== 'vae' && model !== 'vaeGan' && model !== 'wganGp'
+    const comparable = model !== 'vae' && model !== 'vaeGan' && model !== 'wganGp' && schedule === 'alternating'
     const diff = Math.max(...Object.keys(c).map((k) => Math.abs(c[k] - (h[k] ?? Number.NaN))))
     if (comparable && !(diff <= 1e-4)) note(`warning: ${model} ${arch} ${backend}: first-step losses differ by ${diff} (compiled ${JSON.stringify(c)}, hand-written ${JSON.stringify(h)})`)
 
@@ -214,6 +225,7 @@ const benchRow = async (model: ModelName, arch: Arch, backend: string, opts: Opt
       model,
       arch,
       backend,
+      schedule,
       ms: round(t.medianA),
       handwritten_ms: round(t.medianB),
       overhead: round(t.medianA / t.medianB),
@@ -298,33 +310,35 @@ const runMemory = async (opts: Options): Promise<void> => {
   if (backend === undefined && opts.backends === undefined && (await useBackend('cpu')) === null) backend = 'cpu'
   if (backend === undefined) throw new Error('no backend available')
   await useBackend(backend)
-  note(`# leak check: ${model} mlp on ${backend}, ${opts.memorySteps} compiled steps`)
-  const mb = (n: number): string => (n / 2 ** 20).toFixed(2)
-  const rows: Array<Array<string>> = []
-  const onPoint = (p: MemoryPoint): void => {
-    rows.push([String(p.step), String(p.numTensors), mb(p.numBytes), mb(p.heapUsed), mb(p.rss)])
-    if (opts.json === true) console.log(JSON.stringify({ model, arch: 'mlp', backend, ...p }))
+  for (const schedule of opts.schedule) {
+    note(`# leak check: ${model} mlp on ${backend}, ${schedule}, ${opts.memorySteps} compiled steps`)
+    const mb = (n: number): string => (n / 2 ** 20).toFixed(2)
+    const rows: Array<Array<string>> = []
+    const onPoint = (p: MemoryPoint): void => {
+      rows.push([String(p.step), String(p.numTensors), mb(p.numBytes), mb(p.heapUsed), mb(p.rss)])
+      if (opts.json === true) console.log(JSON.stringify({ model, arch: 'mlp', backend, schedule, ...p }))
+    }
+    const r = await memoryRun(model, 'mlp', backend, opts.memorySteps, opts.seed, onPoint, schedule)
+    if (opts.json === true) {
+      console.log(JSON.stringify({ model, arch: 'mlp', backend, schedule, delta: r.delta }))
+      continue
+    }
+    const d = r.delta
+    rows.push([
+      'delta',
+      `${d.numTensors >= 0 ? '+' : ''}${d.numTensors}`,
+      `${d.numBytes >= 0 ? '+' : ''}${mb(d.numBytes)}`,
+      `${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)}`,
+      `${d.rss >= 0 ? '+' : ''}${mb(d.rss)}`
+    ])
+    console.log(formatTable(['step', 'tf.numTensors', 'tf MiB', 'heapUsed MiB', 'rss MiB'], rows, [true, true, true, true, true]))
+    console.log(
+      d.numTensors === 0
+        ? `no tensor leak (${r.points[0].numTensors} tensors from step ${r.points[0].step} to ${opts.memorySteps}); heap ${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)} MiB`
+        : `LEAK: ${d.numTensors} tensors more at step ${opts.memorySteps} than at step ${r.points[0].step}`
+    )
+    if (d.numTensors !== 0) process.exitCode = 1
   }
-  const r = await memoryRun(model, 'mlp', backend, opts.memorySteps, opts.seed, onPoint)
-  if (opts.json === true) {
-    console.log(JSON.stringify({ model, arch: 'mlp', backend, delta: r.delta }))
-    return
-  }
-  const d = r.delta
-  rows.push([
-    'delta',
-    `${d.numTensors >= 0 ? '+' : ''}${d.numTensors}`,
-    `${d.numBytes >= 0 ? '+' : ''}${mb(d.numBytes)}`,
-    `${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)}`,
-    `${d.rss >= 0 ? '+' : ''}${mb(d.rss)}`
-  ])
-  console.log(formatTable(['step', 'tf.numTensors', 'tf MiB', 'heapUsed MiB', 'rss MiB'], rows, [true, true, true, true, true]))
-  console.log(
-    d.numTensors === 0
-      ? `no tensor leak (${r.points[0].numTensors} tensors from step ${r.points[0].step} to ${opts.memorySteps}); heap ${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)} MiB`
-      : `LEAK: ${d.numTensors} tensors more at step ${opts.memorySteps} than at step ${r.points[0].step}`
-  )
-  if (d.numTensors !== 0) process.exitCode = 1
 }
 
 const main = async (): Promise<void> => {
@@ -355,18 +369,20 @@ const main = async (): Promise<void> => {
         note('# cpu conv: skipped (about a minute a step; name it with --backends cpu to run it)')
         continue
       }
-      for (const model of opts.models) {
+      for (const model of opts.models) for (const schedule of opts.schedule) {
+        // one player (vae): nothing to share
+        if (schedule === 'sharedSamples' && model === 'vae' && opts.schedule.includes('alternating')) continue
         let r: Result
         try {
-          r = await benchRow(model, arch, backend, opts, typeof peer === 'string' ? null : peer)
+          r = await benchRow(model, arch, backend, schedule, opts, typeof peer === 'string' ? null : peer)
         } catch (e) {
-          r = { model, arch, backend, ms: null, handwritten_ms: null, overhead: null, peer_ms: null, peer_ratio: null, error: message(e) }
+          r = { model, arch, backend, schedule, ms: null, handwritten_ms: null, overhead: null, peer_ms: null, peer_ratio: null, error: message(e) }
         }
         results.push(r)
         if (opts.json === true) console.log(JSON.stringify(r))
         else
           console.error(
-            `  ${model} ${arch} ${backend}: ${r.error ?? `${fmt(r.ms)} ms, hand-written ${fmt(r.handwritten_ms)} ms, overhead ${fmt(r.overhead, 3)}, peer ${fmt(r.peer_ms)} ms, peer_ratio ${fmt(r.peer_ratio, 2)}`}`
+            `  ${model} ${arch} ${backend} ${schedule}: ${r.error ?? `${fmt(r.ms)} ms, hand-written ${fmt(r.handwritten_ms)} ms, overhead ${fmt(r.overhead, 3)}, peer ${fmt(r.peer_ms)} ms, peer_ratio ${fmt(r.peer_ratio, 2)}`}`
           )
       }
     }

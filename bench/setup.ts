@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import { stepKernels } from '../src/backend/select.ts'
 import { compileGame } from '../src/compile/step.ts'
 import type { CompiledGame } from '../src/compile/step.ts'
-import type { Game, Signature } from '../src/core/Game.ts'
+import type { Game, Signature, StepSchedule } from '../src/core/Game.ts'
 import { adam } from '../src/core/Game.ts'
 import { models } from '../src/models/index.ts'
 import type { ModelName } from '../src/models/index.ts'
@@ -77,11 +77,11 @@ const readAll = async (values: ReadonlyMap<string, tf.Scalar>, names: ReadonlyAr
 }
 
 /** Builds both steps of a row on the current backend, from the same initial weights (`seed`). */
-export const makeRow = (model: ModelName, arch: Arch, seed: number): Row => {
+export const makeRow = (model: ModelName, arch: Arch, seed: number, schedule: StepSchedule = 'alternating'): Row => {
   const netsA = referenceNets(arch, { encOut: encOut(model), seed })
   const netsB = referenceNets(arch, { encOut: encOut(model), seed })
   const x = dataBatch(seed)
-  const game = makeGame(model, netsA)
+  const game: Game = { ...makeGame(model, netsA), schedule }
   const players = game.players.map((p) => p.name)
   let compiledGame: CompiledGame | undefined
   let hand: HandwrittenStep | undefined
