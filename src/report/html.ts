@@ -37,6 +37,12 @@ const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp
 
 const dataUri = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`
 
+/** An inlined PNG shown at `zoom` × its pixel width (the pictures are drawn at 2×, sharp on high-density screens). */
+const img = (png: Buffer, alt: string, zoom = 0.5): string => {
+  const w = png.length >= 24 && png.toString('latin1', 12, 16) === 'IHDR' ? png.readUInt32BE(16) : undefined
+  return `<img alt="${escape(alt)}"${w === undefined ? '' : ` width="${Math.ceil(w * zoom)}"`} src="${dataUri(png)}">`
+}
+
 /**
  * The game's players from a run's `config.json`: the named model's or the config's own, as a run
  * builds them; `undefined` when the config does not decode (a folder from another version).
@@ -96,6 +102,23 @@ const flatten = (o: Readonly<Record<string, unknown>>, prefix = ''): Array<[stri
     typeof v === 'object' && v !== null && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]
   )
 
+/** JSON on one line, with a space after each comma and colon (outside strings). */
+const oneLine = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(oneLine).join(', ')}]`
+    : typeof v === 'object' && v !== null
+      ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${oneLine(x)}`).join(', ')}}`
+      : (JSON.stringify(v) ?? 'null')
+
+/** JSON with every object or array that fits in `width` characters (with its indent) on one line. */
+export const compactJson = (v: unknown, indent = '', width = 136): string => {
+  const flat = oneLine(v)
+  if (typeof v !== 'object' || v === null || indent.length + flat.length <= width) return flat
+  const inner = `${indent}  `
+  if (Array.isArray(v)) return `[\n${v.map((x) => `${inner}${compactJson(x, inner, width)}`).join(',\n')}\n${indent}]`
+  return `{\n${Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner, width - k.length - 4)}`).join(',\n')}\n${indent}}`
+}
+
 const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, cls = ''): string =>
   `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
@@ -126,7 +149,10 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 12px 4px 0; text-ali
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.metrics td:nth-child(2) { font-variant-numeric: tabular-nums; }
 .strip { display: flex; gap: 12px; overflow-x: auto; padding-bottom: 6px; }
-.strip figure { margin: 0; flex: 0 0 auto; width: 280px; }
+.strip figure { margin: 0; flex: 0 0 auto; width: 300px; }
+.strip img { width: 100%; }
+figure { margin: 0; }
+.tables { display: flex; flex-wrap: wrap; gap: 8px 40px; align-items: flex-start; }
 figure figcaption { font-size: 12.5px; color: var(--muted); }
 pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 10px; font-size: 12.5px; overflow-x: auto; }
 .note { color: var(--muted); font-size: 13px; }
@@ -217,13 +243,13 @@ ${
   finalEval === undefined
     ? '<p class="note">No evaluation has written samples yet.</p>'
     : finalEval.images
-        .map((i) => `<figure><img alt="${escape(i.kind)} at step ${finalEval.step}" src="${dataUri(i.png)}">${finalEval.images.length > 1 ? `<figcaption>${escape(i.kind)}</figcaption>` : ''}</figure>`)
+        .map((i) => `<figure>${img(i.png, `${i.kind} at step ${finalEval.step}`, 0.7)}${finalEval.images.length > 1 ? `<figcaption>${escape(i.kind)}</figcaption>` : ''}</figure>`)
         .join('\n')
 }
 ${
   pictures.evaluations.length > 1
     ? `<h3>Every evaluation</h3><div class="strip">${pictures.evaluations
-        .map((e) => e.images.map((i) => `<figure><img alt="${escape(i.kind)} at step ${e.step}" src="${dataUri(i.png)}"><figcaption>step ${e.step} · ${escape(i.kind)}</figcaption></figure>`).join(''))
+        .map((e) => e.images.map((i) => `<figure>${img(i.png, `${i.kind} at step ${e.step}`)}<figcaption>step ${e.step} · ${escape(i.kind)}</figcaption></figure>`).join(''))
         .join('')}</div>`
     : ''
 }
@@ -232,24 +258,24 @@ ${
 ${objective}
 </section>
 <section id="losses"><h2>Losses</h2>
-${pictures.losses === undefined ? '<p class="note">No losses logged yet.</p>' : `<img alt="loss curves" src="${dataUri(pictures.losses)}">`}
+${pictures.losses === undefined ? '<p class="note">No losses logged yet.</p>' : img(pictures.losses, 'loss curves')}
 ${
   eqRows.length > 0
     ? `<h3>Values at equilibrium</h3><p class="note">With the model's distributions equal to the data's and each critic at its best response: a BCE critic against k fake sets then outputs D* = 1/(1 + k).</p>${table(['logged', 'equilibrium', 'value', `last (step ${lastLoss?.step ?? '?'})`, 'why'], eqRows)}`
     : ''
 }
 </section>
-<section id="metrics"><h2>Metrics</h2>
-${metrics.length === 0 ? '<p class="note">No final metrics yet.</p>' : table(['metric', 'final'], metrics.map(([k, v]) => [escape(k), fmt(v)]), 'metrics')}
+<section id="metrics"><h2>Metrics</h2><div class="tables">
+<div>${metrics.length === 0 ? '<p class="note">No final metrics yet.</p>' : table(['metric', 'final'], metrics.map(([k, v]) => [escape(k), fmt(v)]), 'metrics')}</div>
 ${
   run.metricsLog.length > 1 && scalarKeys.length > 0
-    ? `<h3>At each evaluation</h3>${table(['step', ...scalarKeys], run.metricsLog.map((m) => { const f = new Map(flatten(m)); return [fmt(m.step), ...scalarKeys.map((k) => (f.has(k) ? fmt(f.get(k)) : '–'))] }))}`
+    ? `<div><h3>At each evaluation</h3>${table(['step', ...scalarKeys], run.metricsLog.map((m) => { const f = new Map(flatten(m)); return [fmt(m.step), ...scalarKeys.map((k) => (f.has(k) ? fmt(f.get(k)) : '–'))] }))}</div>`
     : ''
 }
-</section>
+</div></section>
 <section id="config"><h2>Config</h2>
 <p class="note">The normalised experiment: training it again (<code>loss-algebra train config.json</code>) reproduces this run.</p>
-<pre>${escape(JSON.stringify(c, null, 2))}</pre>
+<pre>${escape(compactJson(c))}</pre>
 </section>
 </main></body></html>
 `
