@@ -1,0 +1,181 @@
+/**
+ * The mode-collapse study (`npm run study`, `npm run study -- --quick`): each group of configs in
+ * examples/study/ goes through `loss-algebra compare` (one process per run, two at a time on two
+ * cores), then its table (mean ± sd over seeds), its plot of modes covered, one sample picture per
+ * model and its wall time are written under docs/results/<full|quick>/. Run folders stay in runs/.
+ *
+ *   npm run study -- --quick                      # 2 seeds, 1 000 steps, the toys and their ablations
+ *   npm run study                                 # 5 seeds, the configs' steps, toys then Stacked MNIST
+ *   npm run study -- --groups grid,ablations-grid --seeds 5 --steps 10000
+ *   npm run study -- --collect                    # rebuild the tables from runs already there
+ * @since 0.1.0
+ */
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const models = ['gan', 'wgan-gp', 'vae', 'aae', 'vae-gan', 'bigan', 'alpha-gan'] as const
+const ablations = ['no-code-critic', 'no-samples-to-d', 'no-reconstruction', 'lambda-0.1', 'lambda-10', 'non-saturating'] as const
+
+/** Each group: its configs (names in examples/study/), in table order. */
+export const groups: Readonly<Record<string, ReadonlyArray<string>>> = {
+  ring: models.map((m) => `${m}-ring`),
+  grid: models.map((m) => `${m}-grid`),
+  'ablations-ring': ablations.map((a) => `alpha-gan-${a}-ring`),
+  'ablations-grid': ablations.map((a) => `alpha-gan-${a}-grid`),
+  'stacked-mnist': models.map((m) => `${m}-stacked-mnist`)
+}
+
+interface Options {
+  readonly quick: boolean
+  readonly groups: ReadonlyArray<string>
+  readonly seeds: number
+  readonly steps?: number
+  readonly jobs?: number
+  readonly collect: boolean
+}
+
+const parse = (argv: ReadonlyArray<string>): Options => {
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const known = new Set(['--quick', '--collect', '--groups', '--seeds', '--steps', '--jobs'])
+  for (const a of argv) {
+    if (a.startsWith('--') && !known.has(a)) {
+      console.error(`study: unknown option ${a} (known: ${[...known].join(', ')})`)
+      process.exit(2)
+    }
+  }
+  const quick = argv.includes('--quick')
+  const gs = (flag('--groups') ?? (quick ? 'ring,grid,ablations-ring,ablations-grid' : Object.keys(groups).join(','))).split(',')
+  for (const g of gs) {
+    if (groups[g] === undefined) {
+      console.error(`study: unknown group "${g}" (groups: ${Object.keys(groups).join(', ')})`)
+      process.exit(2)
+    }
+  }
+  const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s))
+  return {
+    quick,
+    groups: gs,
+    seeds: num(flag('--seeds')) ?? (quick ? 2 : 5),
+    steps: num(flag('--steps')) ?? (quick ? 1000 : undefined),
+    jobs: num(flag('--jobs')),
+    collect: argv.includes('--collect')
+  }
+}
+
+interface Run {
+  readonly label: string
+  readonly seed: number
+  readonly exit: number
+  readonly error?: string
+  readonly metrics: Readonly<Record<string, unknown>> | null
+}
+
+const mean = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0) / xs.length
+const sd = (xs: ReadonlyArray<number>): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)))
+const cell = (xs: ReadonlyArray<number>, digits: number, k = 1): string =>
+  xs.length === 0 ? '—' : `${(mean(xs) * k).toFixed(digits)} ± ${(sd(xs) * k).toFixed(digits)}`
+
+/** The group's table: one row per config, mean ± sd over the seeds that finished. */
+export const table = (group: string, runs: ReadonlyArray<Run>): string => {
+  const image = group === 'stacked-mnist'
+  const head = image
+    ? '| run | seeds ok | modes /1000 | KL to uniform | Fréchet | ms/step |'
+    : `| run | seeds ok | modes /${group.endsWith('ring') ? 8 : 25} | high quality % | KL to uniform | ms/step |`
+  const lines = [head, head.replace(/[^|]+/g, ' --- ')]
+  for (const label of [...new Set(runs.map((r) => r.label))]) {
+    const ok = runs.filter((r) => r.label === label && r.exit === 0 && r.metrics !== null)
+    const all = runs.filter((r) => r.label === label).length
+    const get = (k: string): ReadonlyArray<number> => ok.map((r) => r.metrics![k]).filter((v): v is number => typeof v === 'number')
+    const getPath = (k: string, f: string): ReadonlyArray<number> =>
+      ok.map((r) => (r.metrics![k] as Record<string, unknown> | undefined)?.[f]).filter((v): v is number => typeof v === 'number')
+    const ms = get('msPerStep')
+    const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
+    lines.push(
+      image
+        ? `| ${label} | ${ok.length}/${all} | ${cell(getPath('stackedModes', 'modes'), 1)} | ${cell(getPath('stackedModes', 'kl'), 2)} | ${cell(get('frechet'), 1)} | ${speed} |`
+        : `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('highQuality'), 1, 100)} | ${cell(get('klToUniform'), 2)} | ${speed} |`
+    )
+  }
+  return lines.join('\n')
+}
+
+const latestPng = (dir: string): string | undefined => {
+  const samples = join(dir, 'samples')
+  if (!existsSync(samples)) return undefined
+  const pngs = readdirSync(samples).filter((f) => f.endsWith('.png')).sort()
+  return pngs.length === 0 ? undefined : join(samples, pngs[pngs.length - 1])
+}
+
+const collect = (o: Options, group: string, out: string, results: string, command: string, wallS: number | undefined): void => {
+  const file = join(out, group, 'compare.json')
+  if (!existsSync(file)) {
+    console.error(`study: ${file} is missing; group ${group} did not run`)
+    return
+  }
+  const cmp = JSON.parse(readFileSync(file, 'utf8')) as { readonly runs: ReadonlyArray<Run> }
+  mkdirSync(join(results, 'samples'), { recursive: true })
+  const md = table(group, cmp.runs)
+  const timing = join(results, `${group}.json`)
+  const previous = existsSync(timing) ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string }) : {}
+  const record = {
+    group,
+    command: previous.command !== undefined && wallS === undefined ? previous.command : command,
+    wallS: wallS ?? previous.wallS ?? null,
+    seeds: o.seeds,
+    steps: o.steps ?? 'from the configs',
+    runs: cmp.runs.map((r) => ({
+      label: r.label,
+      seed: r.seed,
+      exit: r.exit,
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      metrics: r.metrics === null ? null : Object.fromEntries(Object.entries(r.metrics).filter(([k]) => k !== 'losses' && k !== 'run'))
+    }))
+  }
+  writeFileSync(timing, JSON.stringify(record, null, 1) + '\n')
+  writeFileSync(join(results, `${group}.md`), `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`)
+  if (existsSync(join(out, group, 'compare.png'))) copyFileSync(join(out, group, 'compare.png'), join(results, `${group}-modes.png`))
+  for (const label of [...new Set(cmp.runs.map((r) => r.label))]) {
+    const png = latestPng(join(out, group, `${label}-seed1`))
+    if (png !== undefined) copyFileSync(png, join(results, 'samples', `${label}.png`))
+  }
+  console.log(`\n## ${group}\n\n${md}\n`)
+}
+
+const main = (): void => {
+  const o = parse(process.argv.slice(2))
+  const variant = o.quick ? 'quick' : 'full'
+  const out = join('runs', o.quick ? 'study-quick' : 'study')
+  const results = join('docs', 'results', variant)
+  mkdirSync(results, { recursive: true })
+  for (const group of o.groups) {
+    const configs = groups[group].map((c) => join('examples', 'study', `${c}.json`))
+    const args = [
+      'compare',
+      ...configs,
+      '--seeds',
+      String(o.seeds),
+      ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
+      ...(o.jobs !== undefined ? ['--jobs', String(o.jobs)] : []),
+      '--out',
+      join(out, group)
+    ]
+    const command = `loss-algebra ${args.join(' ')}`
+    let wallS: number | undefined
+    if (!o.collect) {
+      console.log(`study: ${command}`)
+      const t0 = Date.now()
+      const r = spawnSync(process.execPath, [...process.execArgv, join('src', 'cli', 'main.ts'), ...args], { stdio: 'inherit' })
+      wallS = (Date.now() - t0) / 1000
+      console.log(`study: ${group} took ${(wallS / 60).toFixed(1)} min (exit ${r.status})`)
+      if (r.status === 2) process.exit(2)
+    }
+    collect(o, group, out, results, command, wallS)
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) main()

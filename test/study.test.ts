@@ -1,0 +1,102 @@
+/**
+ * The study's configs (examples/study/) and its tables: the committed JSON is what
+ * scripts/study-configs.ts writes; every config decodes and checks; each α-GAN ablation is the
+ * model's game with exactly its one term removed or replaced; the table's mean ± sd skips failed runs.
+ */
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+
+import * as E from 'fp-ts/Either'
+
+import { decodeExperiment } from '../src/codec/experiment.ts'
+import { check } from '../src/core/Check.ts'
+import { apply, data, prior } from '../src/core/Expr.ts'
+import type { Loss } from '../src/core/Loss.ts'
+import * as L from '../src/core/Loss.ts'
+import { gameOf } from '../src/experiment/index.ts'
+import type { Experiment } from '../src/experiment/index.ts'
+import { alphaGanObjective } from '../src/models/index.ts'
+import { compact, studyConfigs } from '../scripts/study-configs.ts'
+import { groups, table } from '../scripts/study.ts'
+
+const dir = join('examples', 'study')
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
+const load = (name: string): Experiment => {
+  const r = decodeExperiment(JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')))
+  if (E.isLeft(r)) assert.fail(`${name}: ${r.left.join('\n')}`)
+  return r.right
+}
+const generatorLoss = (name: string): Loss => gameOf(load(name)).players.find((p) => p.name === 'encoder-generator')!.loss
+const G = (z: Parameters<typeof apply>[1]) => apply('G', z)
+const GE = G(apply('E', data))
+
+describe('study configs', () => {
+  it('are exactly what scripts/study-configs.ts writes, and every group names existing files', () => {
+    const generated = studyConfigs()
+    assert.deepEqual(files.map((f) => f.replace(/\.json$/, '')).sort(), Object.keys(generated).sort())
+    for (const [name, cfg] of Object.entries(generated)) assert.equal(readFileSync(join(dir, `${name}.json`), 'utf8'), compact(cfg) + '\n', name)
+    for (const [g, names] of Object.entries(groups)) for (const n of names) assert.ok(files.includes(`${n}.json`), `${g}: ${n}`)
+  })
+
+  it('decode, check, and follow the toy protocol (PacGAN σ, batch 100, Adam 1e-4 β₁ 0.8, G 4×400)', () => {
+    for (const f of files) {
+      const e = load(f.replace(/\.json$/, ''))
+      assert.ok(E.isRight(check(gameOf(e))), f)
+      if (e.data.kind === 'ring') assert.deepEqual([e.data.radius, e.data.sd, e.data.modes], [1, 0.01, 8], f)
+      if (e.data.kind === 'grid') assert.deepEqual([e.data.side, e.data.spacing, e.data.sd], [5, 2, 0.05], f)
+      if (e.data.kind === 'ring' || e.data.kind === 'grid') {
+        assert.equal(e.train.batch, 100, f)
+        assert.deepEqual(e.nets.G.hidden, [400, 400, 400, 400], f)
+        for (const p of gameOf(e).players) {
+          const o = p.optimizer!
+          if (e.model?.name === 'wganGp') assert.deepEqual([o.learningRate, (o as { beta1: number }).beta1], [1e-4, 0], f)
+          else assert.deepEqual([o.learningRate, (o as { beta1: number }).beta1], [1e-4, 0.8], `${f} ${p.name}`)
+        }
+      }
+    }
+  })
+
+  for (const toy of ['ring', 'grid']) {
+    it(`${toy}: each α-GAN ablation removes or replaces exactly its term`, () => {
+      const full = alphaGanObjective(1)
+      const eq = (a: Loss, b: Loss, what: string) => assert.ok(L.Eq.equals(a, b), what)
+      eq(generatorLoss(`alpha-gan-${toy}`), full, 'the baseline is the model')
+      eq(L.add(L.named('reconstruction', L.scale(1, L.reconstructionL1(data, GE))), generatorLoss(`alpha-gan-no-reconstruction-${toy}`)), full, 'no reconstruction')
+      eq(L.add(L.named('latent', L.latentKL('C', apply('E', data))), generatorLoss(`alpha-gan-no-code-critic-${toy}`)), full, 'no code critic')
+      eq(L.add(L.named('ratio(sample)', L.neg(L.densityRatio('D', G(prior)))), generatorLoss(`alpha-gan-no-samples-to-d-${toy}`)), full, 'no samples')
+      eq(generatorLoss(`alpha-gan-lambda-10-${toy}`), alphaGanObjective(10), 'λ 10')
+      eq(generatorLoss(`alpha-gan-lambda-0.1-${toy}`), alphaGanObjective(0.1), 'λ 0.1')
+      // −E[log D/(1−D)] replaced by −E[log D] on both adversarial terms, nothing else
+      const nonSat = generatorLoss(`alpha-gan-non-saturating-${toy}`)
+      const back = L.sum(
+        L.named('reconstruction', L.scale(1, L.reconstructionL1(data, GE))),
+        L.named('ratio(recon)', L.nonSaturating('D', GE)),
+        L.named('ratio(sample)', L.nonSaturating('D', G(prior))),
+        L.named('latent', L.latentKL('C', apply('E', data)))
+      )
+      eq(nonSat, back, 'non-saturating')
+      assert.ok(!L.Eq.equals(nonSat, full))
+
+      const players = (n: string) => gameOf(load(n)).players.map((p) => p.name)
+      assert.deepEqual(players(`alpha-gan-no-code-critic-${toy}`), ['encoder-generator', 'data-critic'])
+      const critic = gameOf(load(`alpha-gan-no-samples-to-d-${toy}`)).players.find((p) => p.name === 'data-critic')!.loss
+      eq(critic, L.classify('D', { real: data, fake: [GE] }), 'D sees reconstructions only')
+    })
+  }
+})
+
+describe('study table', () => {
+  it('is mean ± sample sd over the seeds that finished', () => {
+    const run = (seed: number, modes: number, hq: number, exit = 0) => ({
+      label: 'm-grid',
+      seed,
+      exit,
+      metrics: exit === 0 ? { modes, highQuality: hq, klToUniform: 0.1 * seed, msPerStep: 10 } : null
+    })
+    const md = table('grid', [run(1, 20, 0.5), run(2, 24, 0.7), run(3, 0, 0, 1)])
+    assert.match(md, /\| m-grid \| 2\/3 \| 22\.0 ± 2\.8 \| 60\.0 ± 14\.1 \| 0\.15 ± 0\.07 \| 10 \|/)
+    assert.match(table('ring', [run(1, 8, 1)]), /modes \/8/)
+  })
+})
