@@ -2,7 +2,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**', 'scratch/**', 'playground/dist/**'] },
+  { ignores: ['node_modules/**', 'native/build/**', 'runs/**', 'dist/**', 'scratch/**', 'playground/dist/**', 'docs/api/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
