@@ -6,7 +6,7 @@
  *
  * - BCE on logits with constant labels: BCE(a, 1) = softplus(−a), BCE(a, 0) = softplus(a), batch means.
  * - aae and alphaGan's encoder–generator side use the density-ratio form the models are built from
- *   (DESIGN §3): −E[a_D] for `densityRatio`, −E[a_C] for `latentKL`, where ARCHITECTURES.md writes
+ *   (docs/ARCHITECTURE.md §2): −E[a_D] for `densityRatio`, −E[a_C] for `latentKL`, where ARCHITECTURES.md writes
  *   BCE(·, 1) = softplus(−a). Same nets, same number of net passes; one elementwise op on a [B]-vector
  *   apart, so the step costs the same, and the values match the compiled step's exactly.
  * - Same prior draw as the compiled step (`drawSeed(seed, i, 'prior')`), so the first step's losses

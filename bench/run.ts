@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: step time of every model's training step, compiled from the algebra against the
  * same step written by hand in tfjs (same nets, same backend, interleaved in one process), and against
- * the PyTorch peer (shared/bench/peer_torch.py) on the same machine. DESIGN §6; see bench/README.md.
+ * the PyTorch peer (shared/bench/peer_torch.py) on the same machine; see bench/README.md.
  *
  *   npx tsx bench/run.ts                                   # every model × arch × available backend
  *   npx tsx bench/run.ts --models alphaGan,gan --archs mlp --backends wasm --steps 20 --json

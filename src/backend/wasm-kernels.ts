@@ -1,6 +1,6 @@
 /**
  * Training kernels the tfjs `wasm` backend (4.22) lacks, so conv nets can train on it
- * (DESIGN §7: "wasm lacks Conv2DBackpropFilter").
+ * (docs/ARCHITECTURE.md §5: wasm lacks Conv2DBackpropFilter).
  *
  * Conv2DBackpropFilter is an im2col (in TypeScript, written straight into the wasm heap)
  * followed by the wasm backend's own BatchMatMul (XNNPACK, SIMD):
