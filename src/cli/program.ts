@@ -5,7 +5,6 @@
  * the run modules only once the config has been read and checked.
  */
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 
@@ -72,11 +71,11 @@ const trainIn = async (
   }
   process.on('SIGINT', onInt)
   process.on('SIGTERM', onInt)
-  if (o.fresh && existsSync(dir)) await rm(dir, { recursive: true, force: true })
   const outcome = await m.train(e, {
     dir,
     backend: o.backend,
     checkpoint: o.resumeFrom,
+    replace: o.fresh,
     log: out,
     progress: m.progressFor(process.stderr, out),
     signal

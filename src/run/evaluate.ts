@@ -70,6 +70,12 @@ export const evalSeed = (s: Session): number => s.experiment.seed * 7919 + 17
  */
 export const evaluateInto = async (s: Session, dir: string | undefined): Promise<Record<string, unknown>> => {
   const e = s.experiment
+  if (generatorOf(s) === undefined) {
+    // nothing maps the prior to the data: no samples to measure
+    const metrics = { step: s.step }
+    if (dir !== undefined) await appendJsonLine(join(dir, 'metrics.jsonl'), metrics)
+    return metrics
+  }
   const samples = await drawSamples(s, e.evaluation.samples, evalSeed(s))
   const metrics = {
     step: s.step,

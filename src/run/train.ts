@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { StepReport } from '../compile/step.ts'
@@ -29,6 +30,8 @@ export interface TrainOptions {
   readonly dir: string
   readonly backend?: string
   readonly checkpoint?: Checkpoint
+  /** Replace what is in `dir` (once the backend and nets are ready, so a failure to start leaves it as it was). */
+  readonly replace?: boolean
   readonly log: (line: string) => void
   readonly progress?: Progress
   /** Set `stopped` (e.g. on SIGINT): the loop checkpoints and returns at the next step. */
@@ -46,6 +49,7 @@ const status = (dir: string, s: Record<string, unknown>) => writeJson(join(dir, 
 export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> => {
   const s = await openSession(e, { backend: o.backend, checkpoint: o.checkpoint })
   const dir = o.dir
+  if (o.replace === true) await rm(dir, { recursive: true, force: true })
   const recorded: Experiment = { ...e, backend: s.backend.name }
   await writeJson(join(dir, 'config.json'), recorded)
   o.log(`backend: ${s.backend.reason}`)
