@@ -15,7 +15,7 @@ import type { Gaussian } from '../src/core/Expr.ts'
 import * as X from '../src/core/Expr.ts'
 import type { GradientPenalty, Loss } from '../src/core/Loss.ts'
 import * as L from '../src/core/Loss.ts'
-import type { Batch, Noise, RefValue, World } from './reference.ts'
+import type { Noise, RefValue, World } from './reference.ts'
 import { refGradient, refLoss } from './reference.ts'
 import type { RefWorldParts, TfWorld, WorldSpec } from './reference-nets.ts'
 import { NET_NAMES, tfWorld, worldOf } from './reference-nets.ts'
@@ -204,6 +204,3 @@ export const matchesReference =
     if (!ref.kinked) checkGradients(term, compiled.grads, referenceGradients(term, w), tol, NET_NAMES)
     return true
   }
-
-/** The reference world's rows as a float32 tensor. */
-export const tensorOf = (b: Batch): tf.Tensor2D => tf.tensor2d(b.map((r) => [...r]))

@@ -18,6 +18,7 @@ import type { Optimizer } from '../src/core/Game.ts'
 import { adam, sgd } from '../src/core/Game.ts'
 import type { Loss } from '../src/core/Loss.ts'
 import * as L from '../src/core/Loss.ts'
+import { linear } from '../src/core/Schedule.ts'
 import { testBackends, useBackend } from './backend.ts'
 
 /** A term with a gradient for each net's parameters. */
@@ -30,8 +31,12 @@ const touch: Readonly<Record<string, Loss>> = {
   J: L.classify('J', { real: pair(data, apply('E', data)), fake: pair(apply('G', prior), prior) })
 }
 
-/** A loss that moves every one of `nets`, plus a random term. */
-const lossFor = (nets: ReadonlyArray<string>): fc.Arbitrary<Loss> => term(anyLeaf(), 1).map((t) => L.sum(...nets.map((n) => touch[n]), t))
+/**
+ * A loss that moves every one of `nets`, part of it weighted by a schedule that changes at every
+ * iteration (so the step a game evaluates at shows), plus a random term.
+ */
+const lossFor = (nets: ReadonlyArray<string>): fc.Arbitrary<Loss> =>
+  term(anyLeaf(), 1).map((t) => L.sum(...nets.map((n) => touch[n]), L.weighted(linear(0.5, 2, 0, 4), touch[nets[0]]), t))
 
 const optimizer: fc.Arbitrary<Optimizer> = fc.oneof(
   fc.constantFrom(0.05, 0.2).map(sgd),

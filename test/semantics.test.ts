@@ -12,8 +12,11 @@ import * as fc from 'fast-check'
 
 import { applyNet, inputGradient, refExpr, refLoss } from '../laws/reference.ts'
 import { combinatorCases, dataExpr, leafCases, term, worldSpec } from '../laws/reference-arbitraries.ts'
-import { layersOf, randomNet, rng, worldOf } from '../laws/reference-nets.ts'
-import { matchesReference } from '../laws/semantics.ts'
+import { layersOf, randomNet, rng, signatures, tfWorld, worldOf } from '../laws/reference-nets.ts'
+import { compileTerm, drawId, matchesReference } from '../laws/semantics.ts'
+import type { Net } from '../src/compile/Net.ts'
+import { compileGame } from '../src/compile/step.ts'
+import { player, sgd } from '../src/core/Game.ts'
 import { apply, chunk, data, gaussian, pair, prior, stop } from '../src/core/Expr.ts'
 import type { Expr } from '../src/core/Expr.ts'
 import type { Loss } from '../src/core/Loss.ts'
@@ -65,7 +68,64 @@ describe('the reference interpreter itself', () => {
   })
 })
 
+/**
+ * The reference reads the step's own noise, so the noise's law is checked on its own: sample moments
+ * of a large draw within five standard errors, and the mass of a central interval.
+ */
+const assertDistributed = (xs: ReadonlyArray<number>, law: 'normal' | 'uniform', what: string): void => {
+  const n = xs.length
+  const mean = xs.reduce((s, x) => s + x, 0) / n
+  const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / n
+  const [mu, sigma2, lo, hi, mass] = law === 'normal' ? [0, 1, -1, 1, 0.6826894921] : [0.5, 1 / 12, 0.25, 0.75, 0.5]
+  const inside = xs.filter((x) => x > lo && x < hi).length / n
+  assert.ok(Math.abs(mean - mu) < 5 * Math.sqrt(sigma2 / n), `${what}: mean ${mean}`)
+  assert.ok(Math.abs(variance - sigma2) < 5 * sigma2 * Math.sqrt(law === 'normal' ? 2 / n : 0.8 / n), `${what}: variance ${variance}`)
+  assert.ok(Math.abs(inside - mass) < 5 * Math.sqrt((mass * (1 - mass)) / n), `${what}: ${inside} of the mass in (${lo}, ${hi})`)
+  if (law === 'uniform') assert.ok(xs.every((x) => x >= 0 && x <= 1), `${what}: outside [0, 1]`)
+}
+
+const BIG = 2048
+
 for (const backend of testBackends) {
+  describe(`on ${backend}: the noise a step draws has the law its definition names`, () => {
+    before(async () => {
+      await useBackend(backend)
+    })
+    it('gaussian ε ~ N(0, I) per element, the penalty’s ε ~ U(0, 1) per example', () => {
+      const tw = tfWorld(worldOf({ seed: 5, batch: BIG, step: 0, architectures: {} }))
+      const q = gaussian(chunk(apply('V', data), 0, 2), chunk(apply('V', data), 1, 2))
+      const gp = L.gradientPenalty('D', data, apply('G', prior))
+      let c: ReturnType<typeof compileTerm>
+      try {
+        c = compileTerm(L.sum(L.latentKL('C', q), gp), tw.nets, tw.data, tw.prior, 0, 9)
+      } finally {
+        tw.dispose()
+      }
+      const eps = c.draws.get(drawId.gaussian(q))
+      const u = c.draws.get(drawId.penalty(gp))
+      assert.ok(eps !== undefined && u !== undefined, `draws: ${[...c.draws.keys()]}`)
+      assert.equal(eps.values.length, BIG * 2)
+      assert.equal(u.values.length, BIG)
+      assertDistributed(eps.values, 'normal', 'gaussian ε')
+      assertDistributed(u.values, 'uniform', 'penalty ε')
+    })
+    it('a game step’s prior ~ N(0, I), as its nets see it', () => {
+      const tw = tfWorld(worldOf({ seed: 6, batch: BIG, step: 0, architectures: {} }))
+      const seen: Array<number> = []
+      const C: Net = { ...tw.nets.C, apply: (x) => (seen.push(...x.dataSync()), tw.nets.C.apply(x)) }
+      const game = { data: [3], prior: [2], nets: signatures, players: [player('p', ['C'], L.densityRatio('C', prior), { optimizer: sgd(0) })] }
+      const compiled = compileGame(game, { ...tw.nets, C }, { seed: 4 })
+      try {
+        compiled.step(tw.data)
+      } finally {
+        compiled.dispose()
+        tw.dispose()
+      }
+      assert.equal(seen.length, BIG * 2)
+      assertDistributed(seen, 'normal', 'prior')
+    })
+  })
+
   describe(`on ${backend}: compiled terms equal the reference (value, named values, gradients)`, () => {
     before(async () => {
       await useBackend(backend)
