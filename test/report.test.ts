@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -301,6 +301,22 @@ describe('writeReport', () => {
     } finally {
       await writeFile(join(ganRun, 'config.json'), JSON.stringify(config))
     }
+  })
+
+  it('image runs: the grids a run wrote, by kind, at each evaluation', async () => {
+    const img = join(dir, 'images')
+    await mkdir(join(img, 'samples'), { recursive: true })
+    await writeFile(join(img, 'config.json'), JSON.stringify({ name: 'image-run', data: { kind: 'mnist' } }))
+    await writeFile(join(img, 'losses.jsonl'), '{"step": 10, "values": {"critic": 1.2}}\n{"step": 20, "values": {"critic": 1.3}}\n')
+    const grid = (v: number) => imageGridPng({ pixels: new Float32Array(4 * 28 * 28).fill(v), shape: [28, 28, 1] })
+    for (const step of ['000010', '000020']) {
+      await writeFile(join(img, 'samples', `step-${step}-samples.png`), grid(0.2))
+      await writeFile(join(img, 'samples', `step-${step}-reconstructions.png`), grid(0.8))
+    }
+    const html = await readFile(await writeReport(img), 'utf8')
+    assert.equal([...html.matchAll(/<figcaption>(samples|reconstructions)<\/figcaption>/g)].length, 2)
+    assert.equal([...html.matchAll(/<figcaption>step (10|20) · (samples|reconstructions)<\/figcaption>/g)].length, 4)
+    assert.match(html, /does not decode as an experiment/)
   })
 
   it('a malformed run folder is an error naming the file; the old report stays whole', async () => {
