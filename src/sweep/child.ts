@@ -24,6 +24,9 @@ export interface Progress {
   readonly steps?: number
 }
 
+/** The abort reason that stops a training process at once (its run may be someone else's now). */
+export const LOCK_LOST = 'lock lost'
+
 export type Outcome =
   | { readonly kind: 'done'; readonly metrics: Json; readonly from: number; readonly skipped: boolean; readonly ms: number }
   | { readonly kind: 'failed'; readonly code: number; readonly reason: string }
@@ -36,7 +39,7 @@ export interface RunOptions {
   /** false: no HTML report and pictures in the run folder (`--no-report`). */
   readonly report?: boolean
   readonly onProgress?: (p: Progress) => void
-  /** Aborting stops the child (SIGTERM, then SIGKILL); the outcome is `lost`. */
+  /** Aborting stops the child (SIGTERM, then SIGKILL; at once for `LOCK_LOST`); the outcome is `lost`. */
   readonly signal?: AbortSignal
   /** Milliseconds between reads of `status.json` (default 500). */
   readonly pollMs?: number
@@ -59,6 +62,32 @@ const readJson = async (path: string): Promise<unknown> => {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The last step logged in the folder's `losses.jsonl` (read from its end), or undefined. */
+export const lastLoggedStep = async (dir: string): Promise<number | undefined> => {
+  let f: FileHandle | undefined
+  try {
+    f = await open(join(dir, 'losses.jsonl'), 'r')
+    const { size } = await f.stat()
+    const n = Math.min(size, 8192)
+    const buf = Buffer.alloc(n)
+    await f.read(buf, 0, n, size - n)
+    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '')
+    for (const line of lines.reverse()) {
+      try {
+        const step = (JSON.parse(line) as { step?: unknown }).step
+        if (typeof step === 'number') return step
+      } catch {
+        // a partial line at the start of the window, or one being written
+      }
+    }
+    return undefined
+  } catch {
+    return undefined
+  } finally {
+    await f?.close()
+  }
+}
 
 /** The run folder's status, if it has a readable one. */
 export const readStatus = async (dir: string): Promise<Progress | undefined> => {
@@ -123,16 +152,24 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(-65536)))
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-65536)))
   const stop = (): void => {
+    // Another worker may own the run now: stop at once, writing nothing more. Otherwise (a worker
+    // stopping) SIGTERM lets the run write a checkpoint first.
+    if (o.signal?.reason === LOCK_LOST) {
+      child.kill('SIGKILL')
+      return
+    }
     child.kill('SIGTERM')
     setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 5000).unref()
   }
   o.signal?.addEventListener('abort', stop, { once: true })
   let last = -1
   const poll = setInterval(() => {
-    void readStatus(dir).then((p) => {
-      if (p !== undefined && p.step !== last && o.onProgress !== undefined) {
-        last = p.step
-        o.onProgress({ ...p, steps: p.steps ?? stepsOf(run.config) })
+    void Promise.all([readStatus(dir), lastLoggedStep(dir)]).then(([p, logged]) => {
+      // status.json says running/done/failed; losses.jsonl says how far training got
+      const step = Math.max(p?.step ?? 0, logged ?? 0)
+      if (p !== undefined && step !== last && o.onProgress !== undefined) {
+        last = step
+        o.onProgress({ ...p, step, steps: p.steps ?? stepsOf(run.config) })
       }
     })
   }, o.pollMs ?? 500)

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 
-import { readStatus, runOne } from './child.ts'
+import { lastLoggedStep, readStatus, runOne } from './child.ts'
 import type { RunState } from './queue.ts'
 import type { Sweep } from './spec.ts'
 
@@ -67,8 +67,9 @@ export const localStatus = async (sweep: Sweep, root: string): Promise<ReadonlyA
     sweep.runs.map(async (r): Promise<RunState> => {
       const s = await readStatus(join(root, r.id))
       if (s === undefined) return { id: r.id, label: r.label, state: 'missing', attempts: 0 }
+      const step = Math.max(s.step, (await lastLoggedStep(join(root, r.id))) ?? 0)
       // `running` in a folder with no sweep attached means stopped part-way: the next sweep resumes it.
       const state = s.state === 'done' ? 'completed' : s.state === 'running' ? 'started' : s.state
-      return { id: r.id, label: r.label, state, attempts: 0, progress: { ...s, worker: 'local' } }
+      return { id: r.id, label: r.label, state, attempts: 0, progress: { ...s, step, worker: 'local' } }
     })
   )

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis'
 import type { Progress } from './child.ts'
 import type { QueueRef } from './redis.ts'
 import { connectionOf, DEFAULT_QUEUE } from './redis.ts'
-import { runOne } from './child.ts'
+import { LOCK_LOST, runOne } from './child.ts'
 import type { Json, Sweep, SweepRun } from './spec.ts'
 
 /** What a job carries: everything a worker on another machine needs to train the run. */
@@ -164,7 +164,12 @@ const statesOf = async (queue: Queue<RunJob, RunResult>, runs: ReadonlyArray<Swe
  * Waits until every run of the sweep is completed or failed, calling `onTick` with the states every
  * `everyMs`. A Redis that goes away meanwhile is waited for.
  */
-export const waitForSweep = async (q: QueueRef, sweep: Sweep, onTick: (s: ReadonlyArray<RunState>) => void, everyMs = 1000): Promise<ReadonlyArray<RunState>> => {
+export const waitForSweep = async (
+  q: QueueRef,
+  sweep: Sweep,
+  onTick: (s: ReadonlyArray<RunState>) => void,
+  everyMs = Math.max(1000, 5 * sweep.runs.length)
+): Promise<ReadonlyArray<RunState>> => {
   const { queue, close } = openQueue(q)
   try {
     for (;;) {
@@ -258,11 +263,12 @@ export const startWorker = (q: QueueRef, o: WorkerOptions): RunningWorker => {
     if (m !== lastError) log(`queue: ${m}`)
     lastError = m
   })
+  worker.on('stalled', (id) => log(`${id}: its worker stopped renewing the lock; back in the queue, to resume from its checkpoint`))
   // A lock this worker could not renew may already be another worker's: stop training that run here.
   worker.on('lockRenewalFailed', (ids) => {
     for (const id of ids) {
       log(`${id}: lock lost, stopping the run here`)
-      worker.cancelJob(id, 'lock lost')
+      worker.cancelJob(id, LOCK_LOST)
     }
   })
   const stop = async (): Promise<void> => {

@@ -151,7 +151,14 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
     for (const combo of combos) {
       const choices = combo.map((i, li) => setPath(allLeaves[li].path, allLeaves[li].values[i]))
       const merged = [entry, ...choices].reduce<Json | undefined>((a, b) => merge(a, b), base as Json | undefined) ?? {}
-      const choice = (li: number): string => `${allLeaves[li].path.join('.')}=${labelValue(allLeaves[li].values[combo[li]])}`
+      const choice = (li: number): string => {
+        const v = allLeaves[li].values[combo[li]]
+        const p = allLeaves[li].path
+        // a named value speaks for itself (alphaGan{lambda=4}); others are key=value, the key as short as is unambiguous
+        if (isObject(v) && (typeof v.name === 'string' || typeof v.kind === 'string' || typeof v.arch === 'string')) return labelValue(v)
+        const short = allLeaves.filter((l) => l.path.at(-1) === p.at(-1)).length === 1 ? p.at(-1)! : p.join('.')
+        return `${short}=${labelValue(v)}`
+      }
       const isSeed = (li: number): boolean => allLeaves[li].path.length === 1 && allLeaves[li].path[0] === 'seed'
       const entryName = isObject(entry) && typeof entry.name === 'string' ? entry.name : `runs[${ri}]`
       const where = [...(entry === undefined ? [] : [entryName]), ...combo.map((_, li) => choice(li))]
