@@ -4,12 +4,14 @@
  * by URL and exports the config the CLI runs.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 
 import * as E from 'fp-ts/Either'
 import type { Browser, Page } from 'playwright-core'
@@ -24,6 +26,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** SwiftShader WebGL without a GPU: recent Chromium enables it only when asked. */
 const FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']
 const STEPS = 300
+const run = promisify(execFile)
 
 interface PageApi {
   readonly backend?: { name: string; detail: string }
@@ -34,6 +37,7 @@ interface PageApi {
   readonly errors: ReadonlyArray<string>
   readonly trainingError?: string
   readonly tensors: number
+  readonly lastValues?: { step: number; values: Record<string, number> }
   readonly state: { players: ReadonlyArray<unknown> } & Record<string, unknown>
 }
 declare const playground: PageApi
@@ -87,6 +91,7 @@ describe('playground (headless Chromium)', { skip: existsSync(CHROMIUM) ? false 
 
   it(`trains α-GAN ${STEPS} steps: samples spread over several modes, curves drawn, no tensor left behind`, async () => {
     const idle = await api((p) => p.tensors)
+    await setting('batch').fill('64')
     await setting('steps').fill(String(STEPS))
     await page.click('#start')
     await page.waitForFunction((n) => playground.step >= n && !playground.running, STEPS, { timeout: 120_000 })
@@ -174,6 +179,28 @@ describe('playground (headless Chromium)', { skip: existsSync(CHROMIUM) ? false 
     await page.locator('#banner').waitFor()
     assert.match((await page.locator('#banner').textContent()) ?? '', /bad\.json: \$\.lamda: unknown field/)
     assert.equal(await api((p) => p.state.origin), 'wganGp')
+  })
+
+  it('trains to the very losses the CLI gets from the exported config on the same backend (cpu)', async () => {
+    await page.selectOption('#origin', 'alphaGan')
+    await page.locator('#settings label', { has: page.locator('span:text-is("backend")') }).locator('select').selectOption('cpu')
+    await page.waitForFunction(() => playground.backend?.name === 'cpu', null, { timeout: 60_000 })
+    await setting('hidden').fill('16')
+    await setting('batch').fill('32')
+    await setting('steps').fill('12')
+    await page.click('#start')
+    await page.waitForFunction(() => playground.step >= 12 && !playground.running, null, { timeout: 60_000 })
+    const inPage = await api((p) => p.lastValues)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')])
+    const config = join(dir, 'exported.json')
+    await download.saveAs(config)
+    const out = join(dir, 'runs')
+    await run(process.execPath, ['bin/loss-algebra.mjs', 'train', config, '--out', out, '--backend', 'cpu'], { cwd: process.cwd() })
+    const name = (JSON.parse(await readFile(config, 'utf8')) as { name: string }).name
+    const lines = (await readFile(join(out, name, 'losses.jsonl'), 'utf8')).trim().split('\n')
+    const last = JSON.parse(lines[lines.length - 1]) as { step: number; values: Record<string, number> }
+    assert.equal(last.step, 12)
+    assert.deepEqual(inPage, { step: 12, values: last.values })
   })
 
   it('logged no console error, page error or failed request', () => {

@@ -86,6 +86,11 @@ const api = {
   get errors() {
     return [...problems, ...errors.map(describe)]
   },
+  /** The values logged last: each player's loss and each named term's, at `step`. */
+  get lastValues() {
+    const i = curves.steps.length - 1
+    return i < 0 ? undefined : { step: curves.steps[i], values: Object.fromEntries([...curves.values].map(([k, v]) => [k, v[i]])) }
+  },
   /** Live tensors (tfjs's count): back to the page's own after a reset. */
   get tensors() {
     return tf.memory().numTensors
@@ -115,6 +120,8 @@ const saveUrl = (): void => {
 /** A new state: checks it, resets training, redraws what depends on it. */
 const setState = (next: State, o: { editor?: boolean; json?: boolean } = {}): void => {
   const backendChanged = next.backend !== state.backend
+  // a longer or shorter run is the same run: every other change starts training afresh
+  const sameRun = JSON.stringify({ ...state, steps: 0 }) === JSON.stringify({ ...next, steps: 0 })
   state = next
   const e = experimentOf(state)
   experiment = Either.isRight(e) ? e.right : undefined
@@ -122,7 +129,7 @@ const setState = (next: State, o: { editor?: boolean; json?: boolean } = {}): vo
   const checked = experiment === undefined ? undefined : check(gameOf(experiment))
   errors = checked !== undefined && Either.isLeft(checked) ? checked.left : []
   $<HTMLSelectElement>('origin').value = state.origin
-  resetTraining()
+  if (!sameRun) resetTraining()
   if (o.editor !== false) renderEditor()
   if (o.json !== false) ($('json') as HTMLTextAreaElement).value = gameJson(state.players)
   renderFormula()
@@ -439,6 +446,7 @@ const slice = async (s: Session, n: number, budgetMs: number): Promise<number> =
   return done
 }
 
+/** Where the training loop's time goes, in ms (read by tests and benchmarks through `playground.timing`). */
 const timing = { slice: 0, snapshot: 0, render: 0, loops: 0, started: 0, wall: 0 }
 /**
  * Runs `f` after the browser has had its turn (input, layout, paint): a message to ourselves, which

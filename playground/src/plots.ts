@@ -99,9 +99,18 @@ export const drawCodes = (canvas: HTMLCanvasElement, codes: Float32Array | undef
   }
 }
 
+/** The exponential moving average of a series (NaN where it has no value yet). */
+export const ema = (values: ReadonlyArray<number>, rate: number): ReadonlyArray<number> => {
+  let m = NaN
+  return values.map((v) => {
+    if (Number.isFinite(v)) m = Number.isFinite(m) ? m + rate * (v - m) : v
+    return m
+  })
+}
+
 export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22']
 
-/** Loss curves: one line per series, y clipped to the 2nd–98th percentile so a spike does not flatten the rest. */
+/** Loss curves: one line per series (logged values faintly, their moving average on top), y clipped to the 2nd–98th percentile so a spike does not flatten the rest. */
 export const drawCurves = (
   canvas: HTMLCanvasElement,
   steps: ReadonlyArray<number>,
@@ -146,13 +155,31 @@ export const drawCurves = (
   ctx.fillText(`step ${s0}`, pad.l, h - 4)
   ctx.textAlign = 'right'
   ctx.fillText(`step ${s1}`, w - pad.r, h - 4)
-  for (const s of series) {
-    ctx.strokeStyle = s.color
-    ctx.lineWidth = s.dashed ? 1.2 : 1.8
-    ctx.setLineDash(s.dashed ? [4, 3] : [])
+  const line = (values: ReadonlyArray<number>): void => {
     ctx.beginPath()
-    s.values.forEach((v, i) => (i === 0 ? ctx.moveTo(X(steps[i]), Y(v)) : ctx.lineTo(X(steps[i]), Y(v))))
+    let open = false
+    values.forEach((v, i) => {
+      if (!Number.isFinite(v)) {
+        open = false
+        return
+      }
+      if (open) ctx.lineTo(X(steps[i]), Y(v))
+      else ctx.moveTo(X(steps[i]), Y(v))
+      open = true
+    })
     ctx.stroke()
+  }
+  for (const s of series) {
+    // each logged value faintly, and their exponential moving average over it
+    ctx.globalAlpha = 0.22
+    ctx.strokeStyle = s.color
+    ctx.lineWidth = 1
+    ctx.setLineDash([])
+    line(s.values)
+    ctx.globalAlpha = 1
+    ctx.lineWidth = s.dashed ? 1.3 : 1.9
+    ctx.setLineDash(s.dashed ? [4, 3] : [])
+    line(ema(s.values, 0.15))
   }
   ctx.setLineDash([])
 }
