@@ -9,7 +9,9 @@ import * as E from 'fp-ts/Either'
 import { decodeExperiment, defaultExperiment, modelNames } from '../src/codec/experiment.ts'
 import { check } from '../src/core/Check.ts'
 import type { Loss } from '../src/core/Loss.ts'
+import { adam } from '../src/core/Game.ts'
 import { estimateMemory, gameOf } from '../src/experiment/index.ts'
+import { alphaGan, bigan, wganGp } from '../src/models/index.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 
 const ok = (input: unknown): Experiment => {
@@ -93,6 +95,13 @@ describe('experiment configs', () => {
     const vg = ok(JSON.parse(readFileSync(join('examples', 'vae-gan-code-critic-ring.json'), 'utf8')))
     assert.doesNotMatch(JSON.stringify(vg.game), /GaussianKL/)
     assert.match(JSON.stringify(vg.game!.players[1].loss), /"_tag":"LatentKL","critic":"C"/)
+  })
+  it('build each named model as its function does, with the model\'s own defaults', () => {
+    const spec = { data: [2], prior: [2], nets: gameOf(ok({ model: 'bigan' })).nets }
+    assert.deepEqual(gameOf(ok({ model: 'wganGp' })).players, wganGp({ ...spec, nets: gameOf(ok({ model: 'wganGp' })).nets }).players)
+    const a = ok({ model: { name: 'alphaGan', lambda: 2 } })
+    assert.deepEqual(gameOf(a), alphaGan({ data: [2], prior: [2], nets: gameOf(a).nets, optimizer: adam(1e-3, 0.5, 0.999) }, { lambda: 2 }))
+    assert.deepEqual(gameOf(ok({ model: 'bigan' })), bigan({ ...spec, optimizer: adam(1e-3, 0.5, 0.999) }))
   })
   it('estimate memory that grows with the batch', () => {
     const small = estimateMemory(ok({ model: 'alphaGan' })).bytes

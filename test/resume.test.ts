@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -63,6 +63,27 @@ describe('checkpoints', () => {
     assert.throws(() => decodeCheckpoint(b.subarray(0, b.length - 4)), /truncated/)
     assert.throws(() => decodeCheckpoint(new TextEncoder().encode('{"step": 1}')), /not a loss-algebra checkpoint/)
   })
+})
+
+describe('the hybrid examples, written only as JSON', () => {
+  for (const f of ['alpha-gan-r1-ring.json', 'vae-gan-code-critic-ring.json']) {
+    it(`${f} trains (small nets, a few steps) with every term finite`, async () => {
+      const input = JSON.parse(readFileSync(join('examples', f), 'utf8'))
+      const r = decodeExperiment({
+        ...input,
+        nets: Object.fromEntries(['E', 'G', 'D', 'C'].map((n) => [n, { ...(input.nets?.[n] ?? { arch: 'mlp' }), hidden: [8] }])),
+        train: { steps: 3, batch: 16, logEvery: 1 },
+        evaluation: { samples: 32 }
+      })
+      if (E.isLeft(r)) throw new Error(r.left.join('\n'))
+      const out = join(dir, f)
+      const o = await train(r.right, { dir: out, backend: 'cpu', ...quiet })
+      assert.equal(o._tag, 'Done')
+      const last = readFileSync(join(out, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).pop()
+      assert.ok(Object.keys(last.values).length >= 5)
+      assert.ok(Object.values(last.values).every((v) => Number.isFinite(v)))
+    })
+  }
 })
 
 for (const backend of testBackends) {
