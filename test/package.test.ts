@@ -2,7 +2,8 @@
  * The package as others get it: `npm pack` (which builds dist/ first), `npm install` of the tarball
  * into an empty plain-Node project (dependencies from the local npm cache where it has them), then a
  * plain `.mjs` script composes a GAN through the public API, checks it, trains it a few steps and
- * reads its equilibria through `loss-algebra/report`; and a strict TypeScript file type-checks
+ * reads its equilibria and draws its loss curves through `loss-algebra/report`; the installed command line
+ * runs; and a strict TypeScript file type-checks
  * against the shipped declarations. Skipped, with the reason, when the registry cannot be reached
  * for a dependency the cache lacks.
  */
@@ -25,7 +26,7 @@ const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|ECONNRES
 const consumer = `
 import * as tf from '@tensorflow/tfjs'
 import { apply, check, classify, compileGame, data, game, named, nets, nonSaturating, player, prior, readValues, showUnicode, sig } from 'loss-algebra'
-import { equilibria } from 'loss-algebra/report'
+import { equilibria, lossCurvesPng } from 'loss-algebra/report'
 
 await tf.setBackend('cpu')
 const G = (z) => apply('G', z)
@@ -51,7 +52,9 @@ for (let i = 0; i < 5; i++) {
 }
 compiled.dispose()
 const eq = equilibria(gan.players)
+const png = await lossCurvesPng(history.map((values, i) => ({ step: i + 1, values })), { players: gan.players })
 console.log(JSON.stringify({
+  png: png.subarray(1, 4).toString('latin1') + ' ' + png.readUInt32BE(16) + '×' + png.readUInt32BE(20),
   formulas: gan.players.map((p) => showUnicode(p.loss)),
   history,
   leaked: tf.memory().numTensors - before,
@@ -94,11 +97,16 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
     const install = run(
       'npm',
-      ['install', join(dir, info.filename), '--prefer-offline', '--no-audit', '--no-fund', '--omit=optional', '--loglevel=error'],
-      app,
-      { LOSS_ALGEBRA_NO_NATIVE: '1' }
+      // scripts off: the optional tfjs-node would download libtensorflow; platform binaries (resvg, esbuild) are
+      // optional dependencies too, so they stay in; the package's own install step runs below
+      ['install', join(dir, info.filename), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+      app
     )
-    if (install.code === 0) installed = { ok: true }
+    if (install.code === 0) {
+      const native = run(process.execPath, [join(app, 'node_modules', 'loss-algebra', 'scripts', 'build-native.mjs')], app, { LOSS_ALGEBRA_NO_NATIVE: '1' })
+      assert.equal(native.code, 0, native.out)
+      installed = { ok: true }
+    }
     else if (OFFLINE.test(install.out)) installed = { ok: false, reason: `the npm registry cannot be reached for a dependency missing from the cache: ${install.out.match(OFFLINE)?.[0]}` }
     else assert.fail(`npm install of the tarball failed:\n${install.out.slice(-3000)}`)
   })
@@ -112,12 +120,15 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     writeFileSync(join(app, 'train.mjs'), consumer)
     const r = run(process.execPath, ['train.mjs'], app)
     assert.equal(r.code, 0, r.out.slice(-3000))
-    const result = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{"formulas"')) ?? r.out) as {
+    const result = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{') && l.includes('"formulas"')) ?? r.out) as {
       formulas: Array<string>
       history: Array<Record<string, number>>
       leaked: number
       equilibria: Record<string, string>
+      png: string
     }
+    // vega and resvg (a platform binary) render in plain Node from the installed package
+    assert.match(result.png, /^PNG \d{3,4}×\d{3,4}$/)
     assert.deepEqual(result.formulas, ['ℓbce_D(x | G(z))', '⟦fool: −E[log D](G(z))⟧'])
     assert.equal(result.history.length, 5)
     for (const h of result.history) {
@@ -128,6 +139,14 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     assert.notEqual(result.history[0].critic, result.history[4].critic)
     assert.equal(result.leaked, 0)
     assert.deepEqual(result.equilibria, { critic: '2 ln 2', generator: 'ln 2', 'generator/fool': 'ln 2' })
+  })
+
+  it('the installed command line runs (show needs no tensors)', (t) => {
+    if (!installed.ok) return t.skip(installed.reason)
+    const r = run(join(dir, 'app', 'node_modules', '.bin', 'loss-algebra'), ['show', 'gan'], join(dir, 'app'))
+    assert.equal(r.code, 0, r.out.slice(-3000))
+    assert.match(r.out, /critic/)
+    assert.match(r.out, /generator/)
   })
 
   it('a strict TypeScript consumer type-checks against the shipped declarations', (t) => {
