@@ -165,7 +165,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     local = lastJson<SummaryJson>(r.stdout)
     assert.equal(local.runs.length, 2)
     assert.ok(local.runs.every((x) => x.state === 'completed' && typeof x.metrics?.modes === 'number'), r.stdout)
-    assert.deepEqual(local.comparison?.groups.map((g) => g.label), ['model=alphaGan{lambda=1}', 'model=alphaGan{lambda=4}'])
+    assert.deepEqual(local.comparison?.groups.map((g) => g.label), ['alphaGan{lambda=1}', 'alphaGan{lambda=4}'])
     for (const ext of ['md', 'json', 'png']) assert.ok(existsSync(join(dir, 'local', `small.${ext}`)), `small.${ext}`)
     const mtime = statSync(join(dir, 'local', local.runs[0].id, 'metrics.json')).mtimeMs
     const again = await cli('sweep', small, '--out', join(dir, 'local'), '--json')
@@ -194,6 +194,18 @@ describe('sweep', { timeout: 240_000 }, () => {
     const s2 = lastJson<StatusJson>((await cli('sweep', small, '--status', '--json', '--queue', url(), '--queue-name', 'two')).stdout)
     assert.deepEqual(s2.runs.map((x) => x.attempts), s1.runs.map((x) => x.attempts))
     assert.ok(s2.runs.every((x) => x.attempts === 1))
+
+    // a run that fails for a reason fails once, with the reason, and the sweep exits 1
+    const blowup = join(dir, 'blowup.json')
+    const optimizer = { _tag: 'Adam', learningRate: 1e30, beta1: 0.5, beta2: 0.999 }
+    writeFileSync(blowup, JSON.stringify({ name: 'blowup', base: { ...base, model: { name: 'alphaGan', optimizer }, train: { ...base.train, checkpointEvery: 1, logEvery: 1 } } }))
+    const f = await cli('sweep', blowup, '--queue', url(), '--queue-name', 'two', '--no-report', '--json')
+    assert.equal(f.code, 1, f.stderr)
+    const failed = lastJson<SummaryJson>(f.stdout).runs[0]
+    assert.equal(failed.state, 'failed')
+    assert.match(failed.reason ?? '', /training diverged at step \d+/)
+    const fs = lastJson<StatusJson>((await cli('sweep', blowup, '--status', '--json', '--queue', url(), '--queue-name', 'two')).stdout)
+    assert.equal(fs.runs[0].attempts, 1, 'not retried')
   })
 
   it('a killed worker loses nothing: its run finishes on the other worker from its last checkpoint', async () => {
