@@ -134,6 +134,19 @@ describe('playground (headless Chromium)', { skip: existsSync(CHROMIUM) ? false 
     assert.ok(await page.locator('#start').isEnabled())
   })
 
+  it('a blank game: no players is an error until one is added', async () => {
+    await page.selectOption('#origin', 'blank')
+    await page.waitForFunction(() => playground.errors.length > 0)
+    assert.deepEqual(await api((p) => p.errors), ['the game has no players'])
+    assert.ok(await page.locator('#start').isDisabled())
+    await page.click('#editor > button.add')
+    await page.waitForFunction(() => playground.errors.length === 0)
+    assert.equal(await page.locator('#formula .katex-display').count(), 1)
+    assert.match((await page.locator('#formula annotation').textContent()) ?? '', /\\min_\{G\}.*\\log D\]\(G\(z\)\)/)
+    await page.selectOption('#origin', 'alphaGan')
+    await page.waitForFunction(() => playground.state.players.length === 3)
+  })
+
   it('a bad expression is refused where it is typed', async () => {
     const sample = page.locator('[data-term="0/1"] .field.expr input')
     await sample.fill('G(E(x)')
