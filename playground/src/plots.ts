@@ -122,6 +122,7 @@ export const drawCurves = (
   const pad = { l: 44, r: 8, t: 6, b: 18 }
   ctx.font = '10px system-ui, sans-serif'
   ctx.fillStyle = '#667'
+  ctx.textAlign = 'left' // a canvas keeps its state between frames
   if (steps.length < 2) {
     ctx.fillText('the curves appear as the game trains', pad.l, h / 2)
     return
