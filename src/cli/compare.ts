@@ -155,7 +155,7 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
           width: 60 * rows.length + 60,
           height: 200,
           layer: [
-            { mark: { type: 'bar', opacity: 0.4 }, encoding: { x: { field: 'run', type: 'nominal', sort: null }, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: plotted } } },
+            { mark: { type: 'bar', opacity: 0.4 }, encoding: { x: { field: 'run', type: 'nominal', sort: null, axis: { labelAngle: 0 } }, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: plotted } } },
             { mark: { type: 'point', filled: true }, encoding: { x: { field: 'run', type: 'nominal', sort: null }, y: { field: 'value', type: 'quantitative' } } }
           ]
         },
