@@ -140,6 +140,7 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
   if (seeds !== undefined && ls.some((l) => l.path.length === 1 && l.path[0] === 'seed')) problems.push('$.seeds: give seeds or grid.seed, not both')
   if (problems.length > 0) return E.left(problems.map((p) => `${file}: ${p}`))
 
+  const sweepName = typeof name === 'string' ? name : (o.defaultName ?? 'sweep')
   const seedLeaf: Array<Leaf> = seeds === undefined ? [] : [{ path: ['seed'], values: Array.from({ length: seeds as number }, (_, i) => i + 1) }]
   const allLeaves = [...ls, ...seedLeaf]
   const combos: Array<ReadonlyArray<number>> = allLeaves.reduce<Array<ReadonlyArray<number>>>((acc, l) => acc.flatMap((c) => l.values.map((_, i) => [...c, i])), [[]])
@@ -162,8 +163,9 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
       const isSeed = (li: number): boolean => allLeaves[li].path.length === 1 && allLeaves[li].path[0] === 'seed'
       const entryName = isObject(entry) && typeof entry.name === 'string' ? entry.name : `runs[${ri}]`
       const where = [...(entry === undefined ? [] : [entryName]), ...combo.map((_, li) => choice(li))]
-      const label = where.join(' ') || 'base'
-      const group = [...(entry === undefined ? [] : [entryName]), ...combo.flatMap((_, li) => (isSeed(li) ? [] : [choice(li)]))].join(' ') || (isObject(merged) && typeof merged.name === 'string' ? merged.name : 'base')
+      const named = isObject(merged) && typeof merged.name === 'string' ? merged.name : undefined
+      const label = where.join(' ') || (named ?? sweepName)
+      const group = [...(entry === undefined ? [] : [entryName]), ...combo.flatMap((_, li) => (isSeed(li) ? [] : [choice(li)]))].join(' ') || (named ?? sweepName)
       const decoded = decodeExperiment(merged)
       if (E.isLeft(decoded)) {
         for (const line of decoded.left) problems.push(`${file}: ${locate(line, { base: base as Json | undefined, entry, ri, leaves: allLeaves, combo, seedsGiven: seeds !== undefined })}`)
@@ -177,12 +179,10 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
         continue
       }
       seen.set(id, label)
-      const named = isObject(merged) && typeof merged.name === 'string' ? merged.name : undefined
-      out.push({ id, label: named !== undefined && where.length === 0 ? named : label, group, seed: typeof config.seed === 'number' ? config.seed : 1, config })
+      out.push({ id, label, group, seed: typeof config.seed === 'number' ? config.seed : 1, config })
     }
   })
   if (problems.length > 0) return E.left([...new Set(problems)])
-  const sweepName = typeof name === 'string' ? name : (o.defaultName ?? 'sweep')
   return E.right({ name: sweepName, runs: out })
 }
 
