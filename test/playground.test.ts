@@ -94,6 +94,17 @@ describe('playground (headless Chromium)', { skip: existsSync(CHROMIUM) ? false 
     await setting('batch').fill('64')
     await setting('steps').fill(String(STEPS))
     await page.click('#start')
+    // the page answers while it trains: Pause stops it between two slices, Start goes on from there
+    await page.waitForFunction(() => playground.step >= 50, null, { timeout: 60_000 })
+    const t0 = Date.now()
+    await page.click('#start')
+    await page.waitForFunction(() => !playground.running, null, { timeout: 5_000 })
+    assert.ok(Date.now() - t0 < 5_000)
+    const paused = await api((p) => p.step)
+    assert.ok(paused < STEPS, `paused at ${paused}`)
+    await page.waitForTimeout(300)
+    assert.equal(await api((p) => p.step), paused)
+    await page.click('#start')
     await page.waitForFunction((n) => playground.step >= n && !playground.running, STEPS, { timeout: 120_000 })
     assert.equal(await api((p) => p.trainingError), undefined)
     const modes = (await api((p) => p.modes))!
