@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 
 import * as E from 'fp-ts/Either'
 
+import { connectionOf } from '../src/sweep/redis.ts'
 import type { Sweep } from '../src/sweep/spec.ts'
 import { expandSweep, merge, runId } from '../src/sweep/spec.ts'
 
@@ -33,7 +34,8 @@ describe('sweep files', () => {
     assert.equal(get(s.runs[11].config, 'data', 'kind'), 'grid')
     // merged, not replaced: the grid's train.batch keeps the base's train.steps
     assert.ok(s.runs.every((r) => get(r.config, 'train', 'steps') === 50))
-    assert.equal(s.runs[5].label, 'runs[0] train.batch=32 seed=3')
+    assert.equal(s.runs[5].label, 'runs[0] batch=32 seed=3')
+    assert.equal(s.runs[5].group, 'runs[0] batch=32')
     assert.equal(new Set(s.runs.map((r) => r.id)).size, s.runs.length)
   })
 
@@ -71,7 +73,7 @@ describe('sweep files', () => {
       'sweep.json: $.grid.batch: expected a non-empty list of alternatives, got []'
     ])
     assert.match(problems({ base: { model: 'gan' }, grid: { seed: [1] }, seeds: 2 }).join('\n'), /\$\.seeds: give seeds or grid\.seed, not both/)
-    assert.match(problems({ base: { model: 'gan' }, grid: { model: ['gan', { name: 'gan' }] } }).join('\n'), /runs "model=gan" and "model=gan" are the same experiment/)
+    assert.match(problems({ base: { model: 'gan' }, grid: { model: ['gan', { name: 'gan' }] } }).join('\n'), /runs "model=gan" and "gan" are the same experiment/)
     assert.match(problems({ base: { model: 'gan' }, grid: { train: { steps: 5 } } }).join('\n'), /\$\.grid\.train\.steps: expected a list of alternatives/)
     assert.match(problems({ base: { model: 'gan', train: { stepz: 5 } } }).join('\n'), /\$\.base\.train\.stepz: unknown field/)
     assert.match(problems([1]).join('\n'), /^sweep\.json: \$: expected a sweep/)
@@ -80,5 +82,16 @@ describe('sweep files', () => {
   it('merge objects key by key and replace everything else', () => {
     assert.deepEqual(merge({ a: { b: 1, c: 2 }, d: [1, 2] }, { a: { c: 3 }, d: [3] }), { a: { b: 1, c: 3 }, d: [3] })
     assert.deepEqual(merge({ model: { name: 'alphaGan', lambda: 2 } }, { model: 'gan' }), { model: 'gan' })
+  })
+
+  it('read Redis URLs with user, password, database and TLS, and refuse anything else', () => {
+    assert.deepEqual(
+      { ...connectionOf('redis://u:p%40ss@example.org:6380/2'), retryStrategy: undefined },
+      { host: 'example.org', port: 6380, username: 'u', password: 'p@ss', db: 2, maxRetriesPerRequest: null, retryStrategy: undefined }
+    )
+    assert.equal(connectionOf('redis://127.0.0.1').port, 6379)
+    assert.deepEqual(connectionOf('rediss://h:1').tls, {})
+    assert.throws(() => connectionOf('http://h:1'), /not a Redis URL/)
+    assert.throws(() => connectionOf('h:1'), /not a Redis URL/)
   })
 })

@@ -258,6 +258,11 @@ describe('sweep', { timeout: 240_000 }, () => {
     const s = lastJson<StatusJson>((await cli('sweep', small, '--status', '--json', '--queue', url(), '--queue-name', 'flaky')).stdout)
     assert.equal(s.runs.length, 2)
     assert.ok(s.runs.every((x) => x.state === 'completed'))
+    // each run trained once over: every logged step once, in order
+    for (const x of s.runs) {
+      const logged = readFileSync(join(results, x.id, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step)
+      assert.deepEqual(logged, [10, 20, 30, 40])
+    }
     const again = await cli('sweep', small, '--queue', url(), '--queue-name', 'flaky', '--no-wait')
     assert.match(again.stderr, /0 enqueued, 2 already in the queue/)
   })

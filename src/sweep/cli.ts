@@ -145,7 +145,8 @@ export const registerSweep = (program: Command): Command => {
           process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
           return finish(sweep, states, { json: o.json === true, dir: o.summary ?? o.out })
         }
-        const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, retryFailed: o.retryFailed === true })
+        const slow = setTimeout(() => console.error(`waiting for Redis at ${o.queue ?? ''} …`), 5000)
+        const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, retryFailed: o.retryFailed === true }).finally(() => clearTimeout(slow))
         console.error(`sweep ${sweep.name}: ${sweep.runs.length} runs; ${e.added.length} enqueued, ${e.present.length} already in the queue${e.retried.length > 0 ? `, ${e.retried.length} failed ones retried` : ''}`)
         if (!o.wait) return 0
         let shown = ''
