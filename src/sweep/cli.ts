@@ -143,7 +143,8 @@ export const registerSweep = (program: Command): Command => {
           process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
           const states = await runLocal(sweep, { root: o.out, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, signal: ac.signal, log: (l) => console.error(l) })
           process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
-          return finish(sweep, states, { json: o.json === true, dir: o.summary ?? o.out })
+          const code = await finish(sweep, states, { json: o.json === true, dir: o.summary ?? o.out })
+          return ac.signal.aborted ? 130 : code
         }
         const slow = setTimeout(() => console.error(`waiting for Redis at ${o.queue ?? ''} …`), 5000)
         const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, retryFailed: o.retryFailed === true }).finally(() => clearTimeout(slow))
