@@ -7,6 +7,7 @@
  *   npm run study -- --quick                      # 2 seeds, 1 000 steps, the toys and their ablations
  *   npm run study                                 # 5 seeds, the configs' steps, toys then Stacked MNIST
  *   npm run study -- --groups grid,ablations-grid --seeds 5 --steps 10000
+ *   npm run study -- --groups grid --only alpha-gan,gan --seeds 2   # some configs of a group
  *   npm run study -- --collect                    # rebuild the tables from runs already there
  * @since 0.1.0
  */
@@ -14,6 +15,8 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { PNG } from 'pngjs'
 
 const models = ['gan', 'wgan-gp', 'vae', 'aae', 'vae-gan', 'bigan', 'alpha-gan'] as const
 const ablations = ['no-code-critic', 'no-samples-to-d', 'no-reconstruction', 'lambda-0.1', 'lambda-10', 'non-saturating'] as const
@@ -34,6 +37,8 @@ interface Options {
   readonly steps?: number
   readonly jobs?: number
   readonly collect: boolean
+  /** Only these models or ablations (config names without the data suffix), where given. */
+  readonly only?: ReadonlyArray<string>
 }
 
 const parse = (argv: ReadonlyArray<string>): Options => {
@@ -41,7 +46,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     const i = argv.indexOf(name)
     return i >= 0 ? argv[i + 1] : undefined
   }
-  const known = new Set(['--quick', '--collect', '--groups', '--seeds', '--steps', '--jobs'])
+  const known = new Set(['--quick', '--collect', '--groups', '--seeds', '--steps', '--jobs', '--only'])
   for (const a of argv) {
     if (a.startsWith('--') && !known.has(a)) {
       console.error(`study: unknown option ${a} (known: ${[...known].join(', ')})`)
@@ -63,7 +68,8 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     seeds: num(flag('--seeds')) ?? (quick ? 2 : 5),
     steps: num(flag('--steps')) ?? (quick ? 1000 : undefined),
     jobs: num(flag('--jobs')),
-    collect: argv.includes('--collect')
+    collect: argv.includes('--collect'),
+    ...(flag('--only') !== undefined ? { only: flag('--only')!.split(',') } : {})
   }
 }
 
@@ -104,6 +110,23 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
   return lines.join('\n')
 }
 
+/** Copies a PNG at half its size (2 × 2 box filter), so that the pictures kept in git stay small. */
+const copyHalf = (src: string, dst: string): void => {
+  const a = PNG.sync.read(readFileSync(src))
+  const w = Math.floor(a.width / 2)
+  const h = Math.floor(a.height / 2)
+  const b = new PNG({ width: w, height: h })
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 4; c++) {
+        const at = (yy: number, xx: number) => a.data[(yy * a.width + xx) * 4 + c]
+        b.data[(y * w + x) * 4 + c] = Math.round((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4)
+      }
+    }
+  }
+  writeFileSync(dst, PNG.sync.write(b, { colorType: 2 }))
+}
+
 const latestPng = (dir: string): string | undefined => {
   const samples = join(dir, 'samples')
   if (!existsSync(samples)) return undefined
@@ -111,7 +134,20 @@ const latestPng = (dir: string): string | undefined => {
   return pngs.length === 0 ? undefined : join(samples, pngs[pngs.length - 1])
 }
 
-const collect = (o: Options, group: string, out: string, results: string, command: string, wallS: number | undefined): void => {
+/** Replaces the block between `<!-- study:<key> -->` and `<!-- /study:<key> -->` in docs/RESULTS.md, if it has one. */
+const fillResults = (key: string, body: string): void => {
+  const file = join('docs', 'RESULTS.md')
+  if (!existsSync(file)) return
+  const text = readFileSync(file, 'utf8')
+  const open = `<!-- study:${key} -->`
+  const close = `<!-- /study:${key} -->`
+  const i = text.indexOf(open)
+  const j = text.indexOf(close)
+  if (i < 0 || j < i) return
+  writeFileSync(file, `${text.slice(0, i + open.length)}\n${body}\n${text.slice(j)}`)
+}
+
+const collect = (o: Options, variant: string, group: string, out: string, results: string, command: string, wallS: number | undefined): void => {
   const file = join(out, group, 'compare.json')
   if (!existsSync(file)) {
     console.error(`study: ${file} is missing; group ${group} did not run`)
@@ -138,11 +174,29 @@ const collect = (o: Options, group: string, out: string, results: string, comman
   }
   writeFileSync(timing, JSON.stringify(record, null, 1) + '\n')
   writeFileSync(join(results, `${group}.md`), `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`)
-  if (existsSync(join(out, group, 'compare.png'))) copyFileSync(join(out, group, 'compare.png'), join(results, `${group}-modes.png`))
+  const plot = existsSync(join(out, group, 'compare.png'))
+  if (plot) copyFileSync(join(out, group, 'compare.png'), join(results, `${group}-modes.png`))
+  const pictures: Array<string> = []
   for (const label of [...new Set(cmp.runs.map((r) => r.label))]) {
     const png = latestPng(join(out, group, `${label}-seed1`))
-    if (png !== undefined) copyFileSync(png, join(results, 'samples', `${label}.png`))
+    if (png === undefined) continue
+    copyHalf(png, join(results, 'samples', `${label}.png`))
+    pictures.push(`<img src="results/${variant}/samples/${label}.png" width="260" title="${label}" alt="${label}">`)
   }
+  const wall = record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`
+  fillResults(
+    `${variant}:${group}`,
+    [
+      md,
+      '',
+      `Command: \`${record.command.replace(/^loss-algebra /, 'npx loss-algebra ')}\` (wall time here ${wall}, ${o.seeds} seeds, steps ${record.steps}).`,
+      '',
+      ...(plot ? [`![modes covered, ${group}](results/${variant}/${group}-modes.png)`, ''] : []),
+      `Samples (seed 1, last step; modes and 3σ circles marked), in table order:`,
+      '',
+      pictures.join(' ')
+    ].join('\n')
+  )
   console.log(`\n## ${group}\n\n${md}\n`)
 }
 
@@ -153,7 +207,9 @@ const main = (): void => {
   const results = join('docs', 'results', variant)
   mkdirSync(results, { recursive: true })
   for (const group of o.groups) {
-    const configs = groups[group].map((c) => join('examples', 'study', `${c}.json`))
+    const names = groups[group].filter((c) => o.only === undefined || o.only.some((m) => c === `${m}-${group.replace(/^ablations-/, '')}` || c === `alpha-gan-${m}-${group.replace(/^ablations-/, '')}`))
+    if (names.length === 0) continue
+    const configs = names.map((c) => join('examples', 'study', `${c}.json`))
     const args = [
       'compare',
       ...configs,
@@ -174,7 +230,7 @@ const main = (): void => {
       console.log(`study: ${group} took ${(wallS / 60).toFixed(1)} min (exit ${r.status})`)
       if (r.status === 2) process.exit(2)
     }
-    collect(o, group, out, results, command, wallS)
+    collect(o, variant, group, out, results, command, wallS)
   }
 }
 
