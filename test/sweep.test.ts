@@ -33,8 +33,10 @@ const cli = (...args: ReadonlyArray<string>): Promise<Ran> =>
   })
 
 const workers: Array<ChildProcess> = []
-const startWorker = (queue: string, name: string, results: string): ChildProcess => {
-  const w = spawn(process.execPath, ['--import', 'tsx', main, 'worker', '--queue', queue, '--queue-name', name, '--results', results, '--lock-duration', '1500', '--stalled-interval', '500'], {
+/** A worker; `lockMs` short where a test kills one (its run is taken over after about that long). */
+const startWorker = (queue: string, name: string, results: string, lockMs = 5000): ChildProcess => {
+  const args = ['worker', '--queue', queue, '--queue-name', name, '--results', results, '--lock-duration', String(lockMs), '--stalled-interval', '500']
+  const w = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let log = ''
@@ -213,7 +215,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     const steps = 200
     writeFileSync(long, JSON.stringify({ name: 'long', base: { ...base, seed: 3, train: { steps, batch: 32, logEvery: 10, evalEvery: steps, checkpointEvery: 20 } } }))
     const results = join(dir, 'long-queued')
-    const a = startWorker(url(), 'kill', results)
+    const a = startWorker(url(), 'kill', results, 2000)
     const enq = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--no-report', '--no-wait')
     assert.equal(enq.code, 0, enq.stderr)
     // the uninterrupted run to compare with, trained meanwhile
@@ -225,7 +227,7 @@ describe('sweep', { timeout: 240_000 }, () => {
     for (let i = 0; i < 1200 && ((at = await checkpointStep(join(results, id))) ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 50))
     assert.ok(at !== undefined && at >= 40 && at < steps, `worker A did not get far enough (checkpoint ${String(at)})`)
     a.kill('SIGKILL')
-    startWorker(url(), 'kill', results)
+    startWorker(url(), 'kill', results, 2000)
     const r = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--json')
     assert.equal(r.code, 0, r.stderr)
     const s = lastJson<StatusJson>((await cli('sweep', long, '--status', '--json', '--queue', url(), '--queue-name', 'kill')).stdout)
