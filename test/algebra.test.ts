@@ -76,6 +76,18 @@ describe('show', () => {
   })
 })
 
+describe('printing a factor of 1', () => {
+  it('writes no "1 ·" (λ = 1), in a sum or alone, and keeps the parentheses of a scaled sum', () => {
+    const rec = L.reconstructionL1(data, apply('G', apply('E', data)))
+    const t = L.sum(L.scale(1, rec), L.scale(1, L.neg(L.densityRatio('D', apply('G', prior)))))
+    assert.equal(showLatex(t), showLatex(L.sum(rec, L.neg(L.densityRatio('D', apply('G', prior))))))
+    assert.equal(showUnicode(t), showUnicode(L.sum(rec, L.neg(L.densityRatio('D', apply('G', prior))))))
+    assert.doesNotMatch(showLatex(L.named('reconstruction', L.scale(1, rec))), /(^|[^\d.])1 \\cdot/)
+    assert.doesNotMatch(showUnicode(L.scale(1, rec)), /^1·/)
+    assert.equal(showUnicode(L.scale(2, L.scale(1, L.sum(rec, rec)))), `2·(${showUnicode(L.sum(rec, rec))})`)
+  })
+})
+
 describe('the generators cover the algebra', () => {
   // every tag, from the codecs' per-tag records (a tag without a codec does not compile)
   const subterms = (t: L.Loss): ReadonlyArray<L.Loss> =>

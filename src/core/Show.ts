@@ -130,6 +130,9 @@ const latex: Notation = {
   }
 }
 
+/** The term under factors of 1, which print as nothing. */
+const unit = (t: Loss): Loss => (t._tag === 'Scale' && t.k === 1 ? unit(t.term) : t)
+
 /** A printer is a fold; sums need parentheses under a scale or a weight. */
 const printer = (n: Notation): ((t: Loss) => string) => {
   const go = (t: Loss): string =>
@@ -139,7 +142,8 @@ const printer = (n: Notation): ((t: Loss) => string) => {
         t.terms.length === 0
           ? '0'
           : t.terms
-              .map((u, i) => {
+              .map((v, i) => {
+                const u = unit(v)
                 // a negative scale prints as subtraction
                 if (u._tag === 'Scale' && (u.k < 0 || Object.is(u.k, -0))) {
                   const body = u.k === -1 ? atom(u.term) : `${n.number(-u.k)}${n.times}${atom(u.term)}`
@@ -148,12 +152,14 @@ const printer = (n: Notation): ((t: Loss) => string) => {
                 return i === 0 ? go(u) : ` + ${go(u)}`
               })
               .join(''),
-      Scale: (t) => (t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`),
+      // a factor of 1 (λ = 1) is not written: `1 ·` says nothing
+      Scale: (t) => (t.k === 1 ? go(t.term) : t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`),
       Named: (t) => n.named(t.label, go(t.term)),
       Weighted: (t) => n.weighted(t.schedule, atom(t.term))
     })(t)
   // A term that must be parenthesised when it is the operand of a product.
-  const atom = (t: Loss): string => {
+  const atom = (v: Loss): string => {
+    const t = unit(v)
     const s = go(t)
     const needs = t._tag === 'Sum' || t._tag === 'Scale' || t._tag === 'Weighted' || s.startsWith('−') || s.startsWith('-')
     return needs ? `(${s})` : s
