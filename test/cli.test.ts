@@ -76,6 +76,8 @@ const snapshot = (d: string): string =>
         .join('\n')
 
 let goodRun = ''
+/** What training the good run printed. */
+let goodLog = ''
 let otherRun = ''
 
 before(async () => {
@@ -87,6 +89,7 @@ before(async () => {
   assert.equal(a.status, 0, a.stderr)
   assert.equal(b.status, 0, b.stderr)
   goodRun = join(dir, 'runs', 'good')
+  goodLog = a.stdout
   otherRun = join(dir, 'runs', 'other')
 })
 
@@ -239,13 +242,17 @@ describe('the command line', () => {
   })
   it('shows and checks without loading tfjs', async () => {
     const hook = './test/experiment-hooks.mjs'
-    const [show, check, all] = await Promise.all([
+    const [show, check, all, shared] = await Promise.all([
       cli(['show', 'wganGp'], { imports: [hook] }),
       cli(['check', file('check.json', small())], { imports: [hook] }),
-      cli(['show'], { imports: [hook] })
+      cli(['show'], { imports: [hook] }),
+      cli(['show', file('shared.json', small({ schedule: 'sharedSamples' }))], { imports: [hook] })
     ])
     assert.equal(show.status, 0, show.stderr)
     assert.match(show.stdout, /generator \[G\] every 5: /)
+    assert.match(show.stdout, /^schedule: alternating \(/m)
+    assert.equal(shared.status, 0, shared.stderr)
+    assert.match(shared.stdout, /^schedule: sharedSamples \(/m)
     assert.equal(check.status, 0, check.stderr)
     assert.match(check.stdout, /check\.json: ok \(alphaGan-ring: alphaGan on ring, 3 players, about/)
     assert.match(all.stdout, /wganGp: .*\n.*\n {2}penalty = 10, critics = 5, optimizer = /)
@@ -254,6 +261,8 @@ describe('the command line', () => {
     const config = JSON.parse(readFileSync(join(goodRun, 'config.json'), 'utf8'))
     assert.equal(config.backend, 'cpu')
     assert.equal(config.model.lambda, 1)
+    assert.equal(config.schedule, 'alternating')
+    assert.match(goodLog, /^ {2}schedule: alternating \(/m)
     const losses = readFileSync(join(goodRun, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     assert.deepEqual(losses.map((l) => l.step), [2, 4, 6])
     assert.ok(['encoder-generator', 'encoder-generator/reconstruction', 'data-critic', 'code-critic'].every((k) => Number.isFinite(losses[2].values[k])))

@@ -12,6 +12,7 @@ import type { Loss } from '../src/core/Loss.ts'
 import { adam } from '../src/core/Game.ts'
 import { estimateMemory, gameOf } from '../src/experiment/index.ts'
 import { alphaGan, bigan, wganGp } from '../src/models/index.ts'
+import { configHash } from '../src/run/checkpoint.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 
 const ok = (input: unknown): Experiment => {
@@ -63,6 +64,23 @@ describe('experiment configs', () => {
     assert.match(errors(deep).join('\n'), /\$\.game\.players\[1\]\.loss\.terms\[1\]\.scale: unknown field/)
     assert.match(errors({ model: 'gan', train: { step: 3 } }).join('\n'), /\$\.train\.step: unknown field/)
   })
+  it('take the step schedule from the top level: exact, written out (default alternating), in the game and the checkpoint hash', () => {
+    const shared = ok({ model: 'wganGp', schedule: 'sharedSamples' })
+    assert.equal(shared.schedule, 'sharedSamples')
+    assert.equal(gameOf(shared).schedule, 'sharedSamples')
+    assert.equal(ok(hybrid).schedule, 'alternating')
+    assert.equal(gameOf(ok({ ...hybrid, schedule: 'sharedSamples' })).schedule, 'sharedSamples')
+    const plain = ok({ model: 'wganGp' })
+    assert.equal(plain.schedule, 'alternating')
+    assert.equal(gameOf(plain).schedule, 'alternating')
+    assert.deepEqual(ok(JSON.parse(JSON.stringify(shared))), shared)
+    assert.match(errors({ model: 'gan', schedule: 'shared' }).join('\n'), /^\$\.schedule: expected alternating \| sharedSamples, got "shared"/)
+    assert.match(errors({ model: 'gan', train: { schedule: 'sharedSamples' } }).join('\n'), /\$\.train\.schedule: unknown field/)
+    // a checkpoint written before the field existed still matches an alternating run; sharedSamples is another run
+    const { schedule: _, ...before } = plain
+    assert.equal(configHash(plain), configHash(before as unknown as Experiment))
+    assert.notEqual(configHash({ ...plain, schedule: 'sharedSamples' }), configHash(plain))
+  })
   it("give every model its own hyper-parameters: WGAN-GP's penalty, critic count and optimiser", () => {
     const e = ok({ model: { name: 'wganGp', penalty: 3, critics: 4 } })
     const g = gameOf(e)
@@ -100,8 +118,9 @@ describe('experiment configs', () => {
     const spec = { data: [2], prior: [2], nets: gameOf(ok({ model: 'bigan' })).nets }
     assert.deepEqual(gameOf(ok({ model: 'wganGp' })).players, wganGp({ ...spec, nets: gameOf(ok({ model: 'wganGp' })).nets }).players)
     const a = ok({ model: { name: 'alphaGan', lambda: 2 } })
-    assert.deepEqual(gameOf(a), alphaGan({ data: [2], prior: [2], nets: gameOf(a).nets, optimizer: adam(1e-3, 0.5, 0.999) }, { lambda: 2 }))
-    assert.deepEqual(gameOf(ok({ model: 'bigan' })), bigan({ ...spec, optimizer: adam(1e-3, 0.5, 0.999) }))
+    // the model's game, under the config's step schedule
+    assert.deepEqual(gameOf(a), { ...alphaGan({ data: [2], prior: [2], nets: gameOf(a).nets, optimizer: adam(1e-3, 0.5, 0.999) }, { lambda: 2 }), schedule: 'alternating' })
+    assert.deepEqual(gameOf(ok({ model: 'bigan' })), { ...bigan({ ...spec, optimizer: adam(1e-3, 0.5, 0.999) }), schedule: 'alternating' })
   })
   it('estimate memory that grows with the batch', () => {
     const small = estimateMemory(ok({ model: 'alphaGan' })).bytes

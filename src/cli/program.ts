@@ -11,6 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { catalogue } from '../models/index.ts'
 import type { AnyModel } from '../models/index.ts'
 import { showLatex, showUnicode } from '../core/Show.ts'
+import { showStepSchedule } from '../core/Game.ts'
 import { gameOf } from '../experiment/index.ts'
 import type { Experiment } from '../experiment/index.ts'
 import { BACKENDS, checkExperiment, knownModels, loadExperiment, runFolderFor, UsageError } from './load.ts'
@@ -346,10 +347,12 @@ export const program = (
       }
       const isFile = what.endsWith('.json') || existsSync(what)
       const e = await loadExperiment(isFile ? what : undefined, isFile ? {} : { model: what })
-      for (const p of gameOf(e).players)
+      const game = gameOf(e)
+      for (const p of game.players)
         out(
           `${p.name} [${p.nets.join(', ')}]${p.every > 1 ? ` every ${p.every}` : ''}: ${(o.latex === true ? showLatex : showUnicode)(p.loss)}`
         )
+      out(`schedule: ${showStepSchedule(game)}`)
     })
 
   program

@@ -175,6 +175,9 @@ const PlayerSpecC = t.intersection([
 /** A whole game as JSON terms: its players (the data, prior and net signatures come from the rest of the config). */
 export const GameSpecC = t.type({ players: t.readonlyArray(PlayerSpecC) }, 'Game')
 
+/** How the players of one step see each other's samples (`Game.schedule`; absent: `alternating`). */
+export const StepScheduleC = t.keyof({ alternating: null, sharedSamples: null }, 'alternating | sharedSamples')
+
 const NameC = t.refinement(t.string, (s) => /^[A-Za-z0-9][\w.+-]{0,99}$/.test(s), 'a name of letters, digits, ".", "_", "+", "-"')
 
 export const TrainC = t.partial(
@@ -193,6 +196,7 @@ export const ExperimentC = t.partial(
     latent: PositiveInt,
     model: ModelC,
     game: GameSpecC,
+    schedule: StepScheduleC,
     nets: t.record(t.string, NetC),
     train: TrainC,
     evaluation: EvaluationC
@@ -297,6 +301,7 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
     latent,
     ...(model !== undefined ? { model } : {}),
     ...(game !== undefined ? { game } : {}),
+    schedule: e.schedule ?? 'alternating',
     nets,
     train,
     evaluation: { samples: e.evaluation?.samples ?? 2500, metrics: [...metrics] }

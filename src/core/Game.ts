@@ -123,6 +123,23 @@ export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1)
 /** @category utils */
 export const shapeEquals = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
+/** The game's step schedule, the default made explicit. @category utils */
+export const stepScheduleOf = (g: Pick<Game, 'schedule'>): StepSchedule => g.schedule ?? 'alternating'
+
+const STEP_SCHEDULES: { readonly [K in StepSchedule]: string } = {
+  alternating: 'each player recomputes every sample with the current weights',
+  sharedSamples: "later players reuse earlier players' samples, gradient stopped"
+}
+
+/**
+ * The step schedule in words, for headers: `alternating (each player recomputes every sample with the
+ * current weights)`. @category utils
+ */
+export const showStepSchedule = (g: Pick<Game, 'schedule'>): string => {
+  const s = stepScheduleOf(g)
+  return `${s} (${STEP_SCHEDULES[s]})`
+}
+
 /** Whether a player steps on iteration `i` (0-based). @category utils */
 export const steps = (p: Player, i: number): boolean => (i + 1) % p.every === 0
 

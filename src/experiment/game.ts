@@ -22,12 +22,12 @@ export const signatures = (e: Experiment): Record<string, Signature> => {
   )
 }
 
-/** The experiment's game: the model's, with its hyper-parameters, or the config's players. */
+/** The experiment's game: the model's, with its hyper-parameters, or the config's players; under the config's step schedule. */
 export const gameOf = (e: Experiment): Game => {
   const spec = { data: dataShape(e), prior: [e.latent], nets: signatures(e) }
   if (e.model !== undefined) {
     const m = (catalogue as unknown as Readonly<Record<string, AnyModel>>)[e.model.name]
-    return m.build(spec, e.model)
+    return { ...m.build(spec, e.model), schedule: e.schedule }
   }
-  return { ...spec, players: e.game?.players ?? [] }
+  return { ...spec, players: e.game?.players ?? [], schedule: e.schedule }
 }

@@ -3,7 +3,7 @@
  * `config.json` holds, and what the rest of a run reads.
  * @since 0.1.0
  */
-import type { Player } from '../core/Game.ts'
+import type { Player, StepSchedule } from '../core/Game.ts'
 import type { DataSpec } from './data.ts'
 import type { NetSpec } from './nets.ts'
 
@@ -32,6 +32,11 @@ export interface Experiment {
   /** Exactly one of `model` and `game`. */
   readonly model?: ModelConfig
   readonly game?: { readonly players: ReadonlyArray<Player> }
+  /**
+   * How the players of one step see each other's samples (`Game.schedule`): `alternating` (each player
+   * recomputes every sample with the current weights) or `sharedSamples`. Always written out.
+   */
+  readonly schedule: StepSchedule
   /** Every net the game refers to. */
   readonly nets: Readonly<Record<string, NetSpec>>
   readonly train: TrainConfig

@@ -46,7 +46,19 @@ export interface Checkpoint {
 /** The hash of what determines a run's trajectory (not its name, length, logging or evaluation). */
 export const configHash = (e: Experiment): string =>
   createHash('sha256')
-    .update(JSON.stringify({ seed: e.seed, data: e.data, latent: e.latent, model: e.model, game: e.game, nets: e.nets, batch: e.train.batch }))
+    .update(
+      JSON.stringify({
+        seed: e.seed,
+        data: e.data,
+        latent: e.latent,
+        model: e.model,
+        game: e.game,
+        nets: e.nets,
+        batch: e.train.batch,
+        // only when not the default, so that checkpoints written before the field existed still match
+        ...(e.schedule !== 'alternating' ? { schedule: e.schedule } : {})
+      })
+    )
     .digest('hex')
     .slice(0, 16)
 

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { StepReport } from '../compile/step.ts'
 import { DivergenceError, readValues } from '../compile/step.ts'
 import { showUnicode } from '../core/Show.ts'
+import { showStepSchedule } from '../core/Game.ts'
 import type { Experiment } from '../experiment/types.ts'
 import type { Checkpoint } from './checkpoint.ts'
 import { saveCheckpoint } from './checkpoint.ts'
@@ -55,6 +56,7 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
   o.log(`backend: ${s.backend.reason}`)
   o.log(`${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`)
   for (const p of s.game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)
+  o.log(`  schedule: ${showStepSchedule(s.game)}`)
   await status(dir, { state: 'running', step: s.step })
   let lastCheckpoint = existsSync(checkpointPath(dir)) && o.checkpoint !== undefined ? o.checkpoint.step : undefined
   let lastEval = -1
