@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 
 import * as E from 'fp-ts/Either'
 
+import { failureReason } from '../src/sweep/child.ts'
 import { connectionOf } from '../src/sweep/redis.ts'
 import type { Sweep } from '../src/sweep/spec.ts'
 import { expandSweep, merge, runId } from '../src/sweep/spec.ts'
@@ -93,5 +94,11 @@ describe('sweep files', () => {
     assert.deepEqual(connectionOf('rediss://h:1').tls, {})
     assert.throws(() => connectionOf('http://h:1'), /not a Redis URL/)
     assert.throws(() => connectionOf('h:1'), /not a Redis URL/)
+  })
+
+  it("give a failed run's reason: the command line's message, else the crash's error", () => {
+    assert.equal(failureReason('step 3\nloss-algebra: training diverged at step 3: player "d"\n'), 'loss-algebra: training diverged at step 3: player "d"')
+    assert.equal(failureReason('file:///a.ts:3\n  throw e\nSyntaxError: Unexpected token\n    at f (a.ts:1)\n\nNode.js v20.20.2\n'), 'SyntaxError: Unexpected token')
+    assert.equal(failureReason('out of memory\n'), 'out of memory')
   })
 })

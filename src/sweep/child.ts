@@ -118,7 +118,18 @@ export const checkpointStep = async (dir: string): Promise<number | undefined> =
   }
 }
 
-const tail = (s: string, lines = 12): string => s.trimEnd().split('\n').slice(-lines).join('\n')
+/**
+ * Why a training process failed, from its standard error: the command line's own message
+ * (`loss-algebra: …`) when it wrote one, else the error a crash printed, else the last lines.
+ */
+export const failureReason = (stderr: string): string => {
+  const lines = stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
+  const own = lines.findIndex((l) => l.startsWith('loss-algebra: '))
+  if (own >= 0) return lines.slice(own).join('\n')
+  const crash = lines.filter((l) => /^\w*(Error|Exception)\b/.test(l.trim()))
+  if (crash.length > 0) return crash.at(-1)!.trim()
+  return lines.filter((l) => !/^Node\.js v/.test(l)).slice(-5).join('\n')
+}
 
 /** Trains (or resumes, or skips) one run in a child process. */
 export const runOne = async (run: { readonly id: string; readonly config: Json }, o: RunOptions): Promise<Outcome> => {
@@ -193,8 +204,8 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
   if (exit.code === 130 || exit.signal !== null || o.signal?.aborted === true) {
     return { kind: 'lost', reason: `training process ${exit.signal !== null ? `killed by ${exit.signal}` : 'stopped'}`, from: from ?? 0 }
   }
-  if (exit.code === 1 || exit.code === 2) return { kind: 'failed', code: exit.code, reason: tail(stderr) || `exit ${exit.code}` }
-  return { kind: 'failed', code: exit.code ?? -1, reason: tail(stderr) || `exit ${String(exit.code)}` }
+  if (exit.code === 1 || exit.code === 2) return { kind: 'failed', code: exit.code, reason: failureReason(stderr) || `exit ${exit.code}` }
+  return { kind: 'failed', code: exit.code ?? -1, reason: failureReason(stderr) || `exit ${String(exit.code)}` }
 }
 
 const stepsOf = (config: Json): number | undefined => {
