@@ -14,7 +14,7 @@ import ts from 'typescript'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** The modules that interpret, decode or generate terms; tsc follows their imports. */
-const entries = ['src/core/index.ts', 'src/codec/index.ts', 'src/compile/term.ts', 'laws/arbitraries.ts']
+const entries = ['src/core/index.ts', 'src/codec/index.ts', 'src/compile/term.ts', 'src/report/equilibrium.ts', 'playground/src/terms.ts', 'laws/arbitraries.ts']
 
 interface Probe {
   /** The file whose union gets a new member, and the union's declaration in it. */
@@ -38,6 +38,8 @@ const probes: Readonly<Record<string, Probe>> = {
       'src/core/Show.ts',
       'src/codec/term.ts',
       'src/compile/term.ts',
+      'src/report/equilibrium.ts',
+      'playground/src/terms.ts',
       'laws/arbitraries.ts'
     ]
   },
@@ -53,6 +55,7 @@ const probes: Readonly<Record<string, Probe>> = {
       'src/core/Show.ts',
       'src/codec/term.ts',
       'src/compile/term.ts',
+      'src/report/equilibrium.ts',
       'laws/arbitraries.ts'
     ]
   },

@@ -26,7 +26,7 @@ import { drawCodes, drawCurves, drawSamples, SERIES_COLORS } from './plots.ts'
 import type { BackendWish, State } from './state.ts'
 import { decodeHash, encodeHash, fromModel, gameJson, GRID, mixtureOf, MODEL_NAMES, MODEL_TITLES, parseGameJson, RING } from './state.ts'
 import type { Row } from './terms.ts'
-import { changeKind, compose, decompose, fieldText, LEAVES, lossOf, termIndexOf, termsOf, withField } from './terms.ts'
+import { changeKind, compose, decompose, fieldText, isLeafKind, LEAVES, lossOf, termIndexOf, termsOf, withField } from './terms.ts'
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T
 
@@ -238,11 +238,11 @@ const termRow = (pi: number, ti: number, t: Loss): HTMLElement => {
   const row = decompose(t)
   const set = (r: Row): void => updateTerm(pi, ti, () => compose(r), { editor: false })
   const leafKind = row.inner._tag
-  const editable = leafKind in LEAVES
+  const editable = isLeafKind(leafKind) ? leafKind : undefined
   const kinds = Object.entries(LEAVES).map(([k, v]): [string, string] => [k, v.title])
   let leaf = row.inner
-  const fields = editable
-    ? LEAVES[leafKind].fields.map((f) =>
+  const fields = editable !== undefined
+    ? LEAVES[editable].fields.map((f) =>
         f.kind === 'choice'
           ? select(f.label, fieldText(leaf, f), (f.choices ?? []).map((c): [string, string] => [c, c]), (v) => {
               leaf = withField(leaf, f, v)
@@ -262,8 +262,8 @@ const termRow = (pi: number, ti: number, t: Loss): HTMLElement => {
       { class: 'term-head' },
       field('name', row.label ?? '', (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), label: v }), { size: 12, cls: 'name' }),
       field('weight', String(row.k), (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), k: numberOf(v, 'weight') }), { size: 5, cls: 'weight' }),
-      editable
-        ? select('term', leafKind, kinds, (v) => updateTerm(pi, ti, (u) => compose({ ...decompose(u), inner: changeKind(decompose(u).inner, v) })))
+      editable !== undefined
+        ? select('term', leafKind, kinds, (v) => updateTerm(pi, ti, (u) => (isLeafKind(v) ? compose({ ...decompose(u), inner: changeKind(decompose(u).inner, v) }) : u)))
         : h('span', { class: 'kind' }, leafKind),
       h('button', { class: 'icon', title: 'remove this term', onclick: () => updateTerm(pi, ti, () => undefined) }, '✕')
     ),

@@ -3,7 +3,7 @@
  * optional name (`named`) and weight (`scale`). Pure functions over the core's terms.
  */
 import type { Expr } from '../../src/core/Expr.ts'
-import type { Loss } from '../../src/core/Loss.ts'
+import type { Leaf, Loss } from '../../src/core/Loss.ts'
 import { named, scale, zero } from '../../src/core/Loss.ts'
 import { showExpr } from '../../src/core/Show.ts'
 import { parseExpr, parseExprList } from './expr.ts'
@@ -57,8 +57,13 @@ export interface Field {
 const critic: Field = { key: 'critic', label: 'critic', kind: 'net' }
 const ex = (key: string, label = key): Field => ({ key, label, kind: 'expr' })
 
-/** The editable leaves and their fields (every other term is edited as JSON). */
-export const LEAVES: Readonly<Record<string, { readonly title: string; readonly fields: ReadonlyArray<Field>; readonly make: () => Loss }>> = {
+/** The kinds of term the form edits: every leaf, and zero (a new leaf is a type error in `LEAVES`). */
+export type LeafKind = Leaf['_tag'] | 'Zero'
+
+/** The editable leaves and their fields, one entry per leaf (sums, scales and names are the rows around them). */
+export const LEAVES: {
+  readonly [K in LeafKind]: { readonly title: string; readonly fields: ReadonlyArray<Field>; readonly make: () => Extract<Loss, { readonly _tag: K }> }
+} = {
   Reconstruction: {
     title: 'reconstruction',
     fields: [
@@ -90,8 +95,11 @@ export const LEAVES: Readonly<Record<string, { readonly title: string; readonly 
     make: () => ({ _tag: 'GradientPenalty', critic: 'D', real: parseExpr('x'), fake: parseExpr('G(z)') })
   },
   R1: { title: 'R1 penalty', fields: [critic, ex('real')], make: () => ({ _tag: 'R1', critic: 'D', real: parseExpr('x') }) },
-  Zero: { title: 'zero', fields: [], make: () => zero }
+  Zero: { title: 'zero', fields: [], make: () => ({ _tag: 'Zero' }) }
 }
+
+/** Whether the form edits terms of this kind. */
+export const isLeafKind = (kind: string): kind is LeafKind => Object.hasOwn(LEAVES, kind)
 
 /** A field's value as the text the form shows. */
 export const fieldText = (leaf: Loss, f: Field): string => {
@@ -123,7 +131,7 @@ export const withField = (leaf: Loss, f: Field, text: string): Loss => {
 }
 
 /** A leaf of another kind, keeping the critic and samples that carry over. */
-export const changeKind = (leaf: Loss, kind: string): Loss => {
+export const changeKind = (leaf: Loss, kind: LeafKind): Loss => {
   const fresh = LEAVES[kind].make() as unknown as Record<string, unknown>
   const old = leaf as unknown as Record<string, unknown>
   const sample = old.sample ?? old.output ?? old.code

@@ -124,35 +124,30 @@ export class Evaluation {
     return tf.reshape(a, [a.shape[0]]) as tf.Tensor1D
   }
 
-  private compute(e: Expr): tf.Tensor {
-    switch (e._tag) {
-      case 'Data':
-        return this.env.data
-      case 'Prior':
-        return this.env.prior
-      case 'Apply':
-        return this.net(e.net).apply(this.expr(e.input))
-      case 'Gaussian': {
-        const mean = this.expr(e.mean)
-        const logVar = this.expr(e.logVar)
-        const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) => tf.randomNormal(mean.shape, 0, 1, 'float32', seed))
-        return tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
-      }
-      case 'Pair': {
-        const x = this.expr(e.x)
-        const z = this.expr(e.z)
-        return tf.concat([tf.reshape(x, [x.shape[0], -1]), tf.reshape(z, [z.shape[0], -1])], 1)
-      }
-      case 'Stop':
-        return stopGradient(this.expr(e.expr))
-      case 'Chunk': {
-        const t = this.expr(e.expr)
-        const part = t.shape[t.rank - 1] / e.count
-        const begin = t.shape.map((_, i) => (i === t.rank - 1 ? e.index * part : 0))
-        return tf.slice(t, begin, t.shape.map((d, i) => (i === t.rank - 1 ? part : d)))
-      }
+  /** One case per expression tag (a new tag is a type error here). */
+  private readonly compute: (e: Expr) => tf.Tensor = X.match<tf.Tensor>({
+    Data: () => this.env.data,
+    Prior: () => this.env.prior,
+    Apply: (e) => this.net(e.net).apply(this.expr(e.input)),
+    Gaussian: (e) => {
+      const mean = this.expr(e.mean)
+      const logVar = this.expr(e.logVar)
+      const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) => tf.randomNormal(mean.shape, 0, 1, 'float32', seed))
+      return tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
+    },
+    Pair: (e) => {
+      const x = this.expr(e.x)
+      const z = this.expr(e.z)
+      return tf.concat([tf.reshape(x, [x.shape[0], -1]), tf.reshape(z, [z.shape[0], -1])], 1)
+    },
+    Stop: (e) => stopGradient(this.expr(e.expr)),
+    Chunk: (e) => {
+      const t = this.expr(e.expr)
+      const part = t.shape[t.rank - 1] / e.count
+      const begin = t.shape.map((_, i) => (i === t.rank - 1 ? e.index * part : 0))
+      return tf.slice(t, begin, t.shape.map((d, i) => (i === t.rank - 1 ? part : d)))
     }
-  }
+  })
 }
 
 // -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
  */
 import type { Player } from '../core/Game.ts'
 import type { Classify, Leaf, Loss } from '../core/Loss.ts'
-import { leaves } from '../core/Loss.ts'
+import * as L from '../core/Loss.ts'
 import * as S from '../core/Schedule.ts'
 
 /** A known equilibrium value, with a readable formula and the reason for it. */
@@ -51,7 +51,7 @@ const optimalLogit = (c: Classify): number | undefined => {
 const criticOptima = (players: ReadonlyArray<Pick<Player, 'name' | 'nets' | 'loss'>>): Map<string, CriticOptimum> => {
   const out = new Map<string, CriticOptimum>()
   for (const p of players)
-    for (const { leaf } of leaves(p.loss))
+    for (const { leaf } of L.leaves(p.loss))
       if (leaf._tag === 'Classify' && p.nets.includes(leaf.critic) && !out.has(leaf.critic))
         out.set(leaf.critic, { logit: optimalLogit(leaf), own: leaf, player: p.name })
   return out
@@ -59,15 +59,32 @@ const criticOptima = (players: ReadonlyArray<Pick<Player, 'name' | 'nets' | 'los
 
 const describeSets = (k: number): string => `real + ${k} fake set${k === 1 ? '' : 's'}`
 
-/** The value of one leaf at equilibrium, or `undefined`. */
-const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): { value: number; why: string } | undefined => {
-  if (!('critic' in t)) return undefined
-  const o = optima.get(t.critic)
-  if (o === undefined) return undefined
-  const a = o.logit
-  const star = `${o.own.variant} ${t.critic} (${describeSets(o.own.fake.length)})`
-  switch (t._tag) {
-    case 'Classify': {
+type Value = { readonly value: number; readonly why: string } | undefined
+
+/** The value of one leaf at equilibrium, or `undefined` (one case per leaf: a new leaf is a type error here). */
+const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): Value => {
+  /** The optimum of the critic a leaf reads, its logit, and the optimum in words. */
+  const against = (critic: string) => {
+    const o = optima.get(critic)
+    return o && { o, a: o.logit, star: `${o.own.variant} ${critic} (${describeSets(o.own.fake.length)})` }
+  }
+  /** A generator-side term whose value is fixed by a BCE critic's best logit. */
+  const underBce = (critic: string, value: (a: number) => number, why: (star: string) => string): Value => {
+    const c = against(critic)
+    return c === undefined || c.a === undefined || c.o.own.variant !== 'bce' ? undefined : { value: value(c.a), why: why(c.star) }
+  }
+  const none = (): Value => undefined
+  return L.matchLeaf<Value>({
+    // no value fixed by the game
+    Reconstruction: none,
+    GaussianKL: none,
+    GradientPenalty: none,
+    // −E[D](G(z)) against a Wasserstein critic: the critic's scale is free
+    Critic: none,
+    Classify: (t) => {
+      const c = against(t.critic)
+      if (c === undefined) return undefined
+      const { o, a, star } = c
       const k = t.fake.length
       if (t === o.own) {
         if (t.variant === 'hinge') return { value: 2, why: `hinge critic ${t.critic} at its best response` }
@@ -82,23 +99,16 @@ const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): { value: number
           return { value: 0.5 * (a - 1) ** 2 + k * 0.5 * a ** 2, why: `${own}: a* = ${fraction(a)}` }
         case 'hinge':
           return { value: Math.max(0, 1 - a) + k * Math.max(0, 1 + a), why: `${own}: a* = ${a}` }
-        default:
+        case 'wasserstein':
           return undefined
       }
-    }
-    case 'NonSaturating':
-      return a === undefined || o.own.variant !== 'bce' ? undefined : { value: -Math.log(sigmoid(a)), why: `−ln D* against ${star}` }
-    case 'Minimax':
-      return a === undefined || o.own.variant !== 'bce' ? undefined : { value: Math.log(1 - sigmoid(a)), why: `ln(1 − D*) against ${star}` }
-    case 'DensityRatio':
-      return a === undefined || o.own.variant !== 'bce' ? undefined : { value: a, why: `log D*/(1 − D*) against ${star}` }
-    case 'LatentKL':
-      return a === undefined || o.own.variant !== 'bce' ? undefined : { value: -a, why: `−log C*/(1 − C*) against ${star}` }
-    case 'R1':
-      return a === undefined ? undefined : { value: 0, why: `${t.critic} is constant at its best response` }
-    default:
-      return undefined
-  }
+    },
+    NonSaturating: (t) => underBce(t.critic, (a) => -Math.log(sigmoid(a)), (star) => `−ln D* against ${star}`),
+    Minimax: (t) => underBce(t.critic, (a) => Math.log(1 - sigmoid(a)), (star) => `ln(1 − D*) against ${star}`),
+    DensityRatio: (t) => underBce(t.critic, (a) => a, (star) => `log D*/(1 − D*) against ${star}`),
+    LatentKL: (t) => underBce(t.critic, (a) => -a, (star) => `−log C*/(1 − C*) against ${star}`),
+    R1: (t) => (against(t.critic)?.a === undefined ? undefined : { value: 0, why: `${t.critic} is constant at its best response` })
+  })(t)
 }
 
 const fraction = (x: number): string => {
@@ -138,58 +148,50 @@ export const formatEquilibrium = (v: number): string => {
 }
 
 /** The value of a term at equilibrium, when every part of it has one. */
-const valueOf = (t: Loss, optima: Map<string, CriticOptimum>): { value: number; why: Array<string> } | undefined => {
-  switch (t._tag) {
-    case 'Zero':
-      return { value: 0, why: [] }
-    case 'Sum': {
-      let value = 0
-      const why: Array<string> = []
-      for (const u of t.terms) {
-        const v = valueOf(u, optima)
-        if (v === undefined) return undefined
-        value += v.value
-        why.push(...v.why)
-      }
-      return { value, why }
-    }
-    case 'Scale': {
-      const v = valueOf(t.term, optima)
-      return v && { value: t.k * v.value + 0, why: v.why }
-    }
-    case 'Named':
-      return valueOf(t.term, optima)
-    case 'Weighted': {
-      if (t.schedule._tag !== 'Constant') {
-        const v = valueOf(t.term, optima)
-        return v !== undefined && v.value === 0 ? v : undefined
-      }
-      const v = valueOf(t.term, optima)
-      return v && { value: S.at(t.schedule, 0) * v.value + 0, why: v.why }
-    }
-    default: {
-      const v = leafValue(t, optima)
+const valueOf = (t: Loss, optima: Map<string, CriticOptimum>): { value: number; why: Array<string> } | undefined =>
+  L.matchCombinator<{ value: number; why: Array<string> } | undefined>(
+    (leaf) => {
+      const v = leafValue(leaf, optima)
       return v && { value: v.value, why: [v.why] }
+    },
+    {
+      Zero: () => ({ value: 0, why: [] }),
+      Sum: (t) => {
+        let value = 0
+        const why: Array<string> = []
+        for (const u of t.terms) {
+          const v = valueOf(u, optima)
+          if (v === undefined) return undefined
+          value += v.value
+          why.push(...v.why)
+        }
+        return { value, why }
+      },
+      Scale: (t) => {
+        const v = valueOf(t.term, optima)
+        return v && { value: t.k * v.value + 0, why: v.why }
+      },
+      Named: (t) => valueOf(t.term, optima),
+      Weighted: (t) => {
+        const v = valueOf(t.term, optima)
+        if (t.schedule._tag !== 'Constant') return v !== undefined && v.value === 0 ? v : undefined
+        return v && { value: S.at(t.schedule, 0) * v.value + 0, why: v.why }
+      }
     }
-  }
-}
+  )(t)
 
 /** Every `named` sub-term of a loss with its label (the first occurrence of each label). */
 const namedTerms = (t: Loss, out = new Map<string, Loss>()): Map<string, Loss> => {
-  switch (t._tag) {
-    case 'Sum':
-      for (const u of t.terms) namedTerms(u, out)
-      break
-    case 'Scale':
-    case 'Weighted':
-      namedTerms(t.term, out)
-      break
-    case 'Named':
+  L.matchCombinator<void>(() => undefined, {
+    Zero: () => undefined,
+    Sum: (t) => t.terms.forEach((u) => namedTerms(u, out)),
+    Scale: (t) => void namedTerms(t.term, out),
+    Weighted: (t) => void namedTerms(t.term, out),
+    Named: (t) => {
       if (!out.has(t.label)) out.set(t.label, t.term)
       namedTerms(t.term, out)
-      break
-    default:
-  }
+    }
+  })(t)
   return out
 }
 
