@@ -292,11 +292,16 @@ describe('the command line', () => {
     const a = file('cmp-a.json', small({ name: 'cmp-a' }))
     const r = await cli(['compare', a, '--seeds', '2', '--steps', '4', '--backend', 'cpu', '--jobs', '2', '--no-report', '--out', join(dir, 'cmp')])
     assert.equal(r.status, 0, r.stderr)
+    // the summary a sweep writes (src/report/compare.ts): mean ± sd over the seeds, the plotted metric modes
     const md = readFileSync(join(dir, 'cmp', 'compare.md'), 'utf8')
-    assert.match(md, /^\| run \| seeds \| failed \| modes \|/)
-    assert.match(md, /\| cmp-a \| 2 \| 0 \| /)
+    assert.match(md, /^\| model \| seeds \| .*\bmodes\b/)
+    assert.match(md, /\| cmp-a \| 2 \| /)
+    assert.doesNotMatch(md, /not completed/)
     const json = JSON.parse(readFileSync(join(dir, 'cmp', 'compare.json'), 'utf8'))
     assert.deepEqual(json.runs.map((x: { label: string; seed: number; exit: number }) => [x.label, x.seed, x.exit]), [['cmp-a', 1, 0], ['cmp-a', 2, 0]])
+    assert.equal(json.comparison.metric, 'modes')
+    const modes = json.comparison.groups[0].summary.modes
+    assert.deepEqual(modes.values.map((v: { seed: number; value: number }) => [v.seed, v.value]), json.runs.map((x: { seed: number; metrics: { modes: number } }) => [x.seed, x.metrics.modes]))
     assert.equal(JSON.parse(readFileSync(join(dir, 'cmp', 'cmp-a-seed2', 'config.json'), 'utf8')).seed, 2)
     assert.ok(readFileSync(join(dir, 'cmp', 'compare.png')).subarray(1, 4).toString() === 'PNG')
   })

@@ -1,6 +1,7 @@
 /**
  * `compare`: several models or configs × seeds, each trained by its own `train` process (up to the
- * core count at once), then one Markdown table, one JSON file and one plot of the final metrics.
+ * core count at once), then the summary a sweep also writes (src/report/compare.ts): a Markdown table of each
+ * metric's mean ± sd over seeds, the same as JSON, and a plot of every seed's value.
  * Every config is read and checked before any process starts.
  * @since 0.1.0
  */
@@ -60,18 +61,6 @@ const runJob = (job: Job): Promise<Result> =>
     })
   })
 
-const mean = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0) / xs.length
-const sd = (xs: ReadonlyArray<number>): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)))
-const cell = (xs: ReadonlyArray<number>, digits: number): string =>
-  xs.length === 0 ? '—' : xs.length === 1 ? xs[0].toFixed(digits) : `${mean(xs).toFixed(digits)} ± ${sd(xs).toFixed(digits)}`
-
-/** The numeric metrics every finished run reported. */
-const numericKeys = (rs: ReadonlyArray<Result>): ReadonlyArray<string> => {
-  const keys = new Set<string>()
-  for (const r of rs) for (const [k, v] of Object.entries(r.metrics ?? {})) if (typeof v === 'number' && k !== 'step') keys.add(k)
-  return [...keys]
-}
-
 export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): Promise<number> => {
   const jobs: Array<Job> = []
   const labels = new Set<string>()
@@ -123,50 +112,43 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
   )
   const order = (r: Result) => jobs.indexOf(r.job)
   results.sort((a, b) => order(a) - order(b))
-  const keys = numericKeys(results).filter((k) => k !== 'totalModes')
-  const rows = [...labels].map((label) => {
-    const rs = results.filter((r) => r.job.label === label)
-    const ok = rs.filter((r) => r.code === 0 && r.metrics !== undefined)
-    return { label, runs: rs.length, failed: rs.length - ok.length, values: Object.fromEntries(keys.map((k) => [k, ok.map((r) => r.metrics![k] as number).filter((v) => typeof v === 'number')])) }
-  })
-  const table = [
-    `| run | seeds | failed | ${keys.join(' | ')} |`,
-    `| --- | --- | --- | ${keys.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.label} | ${r.runs} | ${r.failed} | ${keys.map((k) => cell(r.values[k], k === 'modes' ? 1 : 3)).join(' | ')} |`)
-  ].join('\n')
+  // one summary for compare and sweeps (src/report/compare.ts): mean ± sd per metric over seeds, a plot with every seed
+  const rows = results.flatMap((r) => (r.code === 0 && r.metrics !== undefined ? [{ label: r.job.label, seed: r.job.seed, metrics: r.metrics }] : []))
+  const failed = results
+    .filter((r) => !rows.some((x) => x.label === r.job.label && x.seed === r.job.seed))
+    .map((r) => `${r.job.label} seed ${r.job.seed}: exit ${r.code}${r.error !== undefined ? `: ${r.error}` : ''}`)
+  const notCompleted = failed.length > 0 ? `\nnot completed:\n${failed.map((f) => `- ${f}`).join('\n')}\n` : ''
   const { writeAtomic, writeJson } = await import('../run/files.ts')
-  await writeAtomic(join(o.out, 'compare.md'), table + '\n')
-  await writeJson(join(o.out, 'compare.json'), {
-    items,
-    seeds: o.seeds,
-    runs: results.map((r) => ({ label: r.job.label, seed: r.job.seed, exit: r.code, ...(r.error !== undefined ? { error: r.error } : {}), metrics: r.metrics ?? null }))
-  })
-  o.log(table)
-  const plotted = keys.find((k) => k === 'modes') ?? keys[0]
-  if (plotted !== undefined) {
+  const runs = results.map((r) => ({ label: r.job.label, seed: r.job.seed, exit: r.code, ...(r.error !== undefined ? { error: r.error } : {}), metrics: r.metrics ?? null }))
+  const written = [join(o.out, 'compare.md'), 'compare.json']
+  if (rows.length === 0) {
+    const markdown = `no run completed\n${notCompleted}`
+    await writeAtomic(join(o.out, 'compare.md'), markdown)
+    await writeJson(join(o.out, 'compare.json'), { items, seeds: o.seeds, runs })
+    o.log(markdown.trimEnd())
+  } else {
+    const { compareJson, compareMarkdown, compareReport } = await import('../report/compare.ts')
+    const metric = rows.some((r) => typeof r.metrics.modes === 'number') ? 'modes' : undefined
+    const options = { title: `${metric ?? 'metric'} by run over ${o.seeds} seed${o.seeds === 1 ? '' : 's'}`, ...(metric !== undefined ? { metric } : {}) }
+    let report: { readonly markdown: string; readonly json: ReturnType<typeof compareJson>; readonly png?: Buffer }
     try {
-      const { renderPng } = await import('../report/render.ts')
-      const values = results.filter((r) => r.metrics !== undefined).map((r) => ({ run: r.job.label, seed: r.job.seed, value: r.metrics![plotted] as number }))
-      const { png } = await renderPng(
-        {
-          $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-          title: `${plotted} by run (each point a seed)`,
-          data: { values },
-          width: 60 * rows.length + 60,
-          height: 200,
-          layer: [
-            { mark: { type: 'bar', opacity: 0.4 }, encoding: { x: { field: 'run', type: 'nominal', sort: null, axis: { labelAngle: 0 } }, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: plotted } } },
-            { mark: { type: 'point', filled: true }, encoding: { x: { field: 'run', type: 'nominal', sort: null }, y: { field: 'value', type: 'quantitative' } } }
-          ]
-        },
-        2
-      )
-      await writeAtomic(join(o.out, 'compare.png'), png)
+      report = await compareReport(rows, options)
     } catch (e) {
+      // the table and the JSON do not need the renderer
       o.warn(`loss-algebra: the comparison plot could not be drawn: ${e instanceof Error ? e.message : String(e)}`)
+      const json = compareJson(rows, options)
+      report = { markdown: compareMarkdown(json), json }
     }
+    const markdown = report.markdown + notCompleted
+    await writeAtomic(join(o.out, 'compare.md'), markdown)
+    await writeJson(join(o.out, 'compare.json'), { items, seeds: o.seeds, runs, comparison: report.json })
+    if (report.png !== undefined) {
+      await writeAtomic(join(o.out, 'compare.png'), report.png)
+      written.push('compare.png')
+    }
+    o.log(markdown.trimEnd())
   }
-  o.log(`wrote ${join(o.out, 'compare.md')}, compare.json, compare.png`)
+  o.log(`wrote ${written.join(', ')}`)
   for (const r of results) {
     const report = join(o.out, `${r.job.label}-seed${r.job.seed}`, 'report.html')
     if (existsSync(report)) o.log(`report: ${report}`)
