@@ -19,10 +19,12 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { COPY_KERNELS, copyKernels } from './native-copy.ts'
 import { DNNL_KERNELS, dnnlKernels } from './native-dnnl.ts'
 import type { DnnlAddon } from './native-dnnl.ts'
+import { registerDenseKernels } from './native-dense.ts'
 import { ELEMENTWISE_KERNELS, elementwiseKernels } from './native-elementwise.ts'
 import type { ElementwiseAddon, Kernel } from './native-util.ts'
 
 export { setNativeConvLayout } from './native-dnnl.ts'
+export { setNativeFusedDense } from './native-dense.ts'
 
 /** The addon's entry points (native/src/addon.cc). */
 export interface NativeAddon extends DnnlAddon {
@@ -155,6 +157,7 @@ function registerNativeKernels (lib: NativeAddon): void {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) !== undefined) continue
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: f as unknown as tf.KernelFunc })
   }
+  registerDenseKernels(count, lib)
 }
 
 /**

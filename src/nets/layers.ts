@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
+import { denseForward } from '../backend/native-dense.ts'
+
 export type Activation = 'linear' | 'relu' | 'leakyRelu' | 'tanh'
 
 let counter = 0
@@ -40,14 +42,15 @@ export interface Layer {
 
 /**
  * y = act(x·W + b) on `[B, n]`. Plain ops, not tfjs's fused matmul: the fused op saves its output for
- * the backward pass, which breaks second-order gradients (penalties on ∇ₓD).
+ * the backward pass, which breaks second-order gradients (penalties on ∇ₓD). On the `native` backend,
+ * one fused kernel whose gradient stays twice differentiable (src/backend/native-dense.ts).
  */
 export const dense = (name: string, n: number, m: number, act: Activation, seed: number): Layer => {
   const w = variable(() => glorot([n, m], n, m, seed), `${name}/W`)
   const b = variable(() => tf.zeros([m]), `${name}/b`)
   return {
     variables: [w, b],
-    apply: (x) => activate(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), act)
+    apply: (x) => denseForward(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, act)
   }
 }
 
