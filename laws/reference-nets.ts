@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { Binding, Net } from '../src/compile/Net.ts'
 import type { Signature } from '../src/core/Game.ts'
+import { rng } from '../src/data/toy.ts'
 import type { Activation, Batch, Layer, RefNet } from './reference.ts'
 import { LEAKY_SLOPE, paramCount } from './reference.ts'
 
@@ -34,18 +35,6 @@ export interface WorldSpec {
   readonly batch: number
   readonly step: number
   readonly architectures: Readonly<Record<string, Architecture>>
-}
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export const rng = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const normal = (u: () => number): number => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u())
