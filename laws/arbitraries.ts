@@ -85,7 +85,7 @@ export const leafGenerators = (x: fc.Arbitrary<Expr>, z: fc.Arbitrary<Expr>): Le
   ],
   NonSaturating: [x.map((s) => L.nonSaturating('D', s))],
   Minimax: [z.map((s) => L.minimax('C', s))],
-  Critic: [x.map((s) => L.critic('D', s))],
+  Critic: [x.map((s) => L.wassersteinGenerator('D', s))],
   GradientPenalty: [fc.tuple(x, x).map(([r, f]) => L.gradientPenalty('D', r, f))],
   R1: [x.map((r) => L.r1('D', r))]
 })

@@ -14,7 +14,6 @@ export {
   add,
   bernoulliNLL,
   classify,
-  critic,
   densityRatio,
   gaussianKL,
   gradientPenalty,
@@ -29,6 +28,7 @@ export {
   reconstructionL2,
   scale,
   sum,
+  wassersteinGenerator,
   weighted,
   zero
 } from './Loss.ts'

@@ -15,7 +15,6 @@ import { adam, player } from '../core/Game.ts'
 import type { Loss } from '../core/Loss.ts'
 import {
   classify,
-  critic,
   densityRatio,
   gaussianKL,
   gradientPenalty,
@@ -26,7 +25,8 @@ import {
   reconstructionL1,
   reconstructionL2,
   scale,
-  sum
+  sum,
+  wassersteinGenerator
 } from '../core/Loss.ts'
 
 export interface ModelSpec {
@@ -100,7 +100,7 @@ export const wganGp = (spec: ModelSpec, o: { readonly penalty?: number; readonly
       ),
       { optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9) }
     ),
-    player('generator', ['G'], critic('D', G(prior)), { every: o.critics ?? 5, optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9) })
+    player('generator', ['G'], wassersteinGenerator('D', G(prior)), { every: o.critics ?? 5, optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9) })
   ])
 
 /** AAE: L1 reconstruction and a code critic (the encoder fools C). */

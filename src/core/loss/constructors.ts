@@ -81,8 +81,15 @@ export const classify = (
 export const nonSaturating = (critic: string, sample: Expr): NonSaturating => ({ _tag: 'NonSaturating', critic, sample })
 /** E[log(1 − D(sample))]. @category constructors */
 export const minimax = (critic: string, sample: Expr): Minimax => ({ _tag: 'Minimax', critic, sample })
-/** −E[a(sample)]: the WGAN generator loss. @category constructors */
-export const critic = (criticNet: string, sample: Expr): Critic => ({ _tag: 'Critic', critic: criticNet, sample })
+/**
+ * −E[a(sample)]: the WGAN generator loss, read off a Wasserstein critic `a`.
+ *
+ * Named for its role, like `nonSaturating` and `minimax`, and not `critic`, which every adversarial term
+ * already has as the field naming its critic net. Its tag stays `Critic`, so saved configs, games and
+ * run folders decode unchanged.
+ * @category constructors
+ */
+export const wassersteinGenerator = (criticNet: string, sample: Expr): Critic => ({ _tag: 'Critic', critic: criticNet, sample })
 /** @category constructors */
 export const gradientPenalty = (criticNet: string, real: Expr, fake: Expr): GradientPenalty => ({
   _tag: 'GradientPenalty',
