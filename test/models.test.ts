@@ -70,7 +70,7 @@ describe(`every model compiles, trains and leaks nothing, on ${backend}`, () => 
 })
 }
 
-describe('model reductions (DESIGN §3)', () => {
+describe('model reductions (docs/ARCHITECTURE.md §6)', () => {
   it('α-GAN with the density-ratio terms weighted 0 is AAE, symbolically and in gradients', () => {
     const drop = (t: L.Loss): L.Loss =>
       t._tag === 'Sum' ? L.sum(...t.terms.map(drop)) : t._tag === 'Named' && t.label.startsWith('ratio') ? L.scale(0, t) : t

@@ -1,6 +1,6 @@
 /**
  * Gradient pieces tfjs-core lacks: `stopGradient`, and zero gradients for comparison kernels so that
- * penalties on ∇ₓD (WGAN-GP, R1) can be differentiated again (DESIGN §7).
+ * penalties on ∇ₓD (WGAN-GP, R1) can be differentiated again (docs/ARCHITECTURE.md §4).
  * @since 0.1.0
  */
 import * as tf from '@tensorflow/tfjs'

@@ -1,5 +1,5 @@
 /**
- * The models of DESIGN §3, each a composition of the same terms: a function from net signatures and
+ * The models of docs/ARCHITECTURE.md §6, each a composition of the same terms: a function from net signatures and
  * hyper-parameters to a `Game`. Nets: E encoder, G generator, D data critic, C code critic, J joint critic.
  * `catalogue` describes each model for configs: its hyper-parameters (codec and defaults, its own
  * optimiser included) and the nets it needs with what they map from and to.
