@@ -20,7 +20,9 @@ import { ring, rng, sampleMixture } from '../src/data/toy.ts'
 import { alphaGan, bigan, gan, wganGp } from '../src/models/index.ts'
 import {
   cellOrigin,
+  compareJson,
   compareReport,
+  compareSpec,
   COLORS,
   equilibria,
   formatEquilibrium,
@@ -29,6 +31,7 @@ import {
   lossCurvesSpec,
   parseLosses,
   reconstructionGridPng,
+  renderSvg,
   scatter,
   writeReport
 } from '../src/report/index.ts'
@@ -257,6 +260,14 @@ describe('pictures', () => {
     const img = decode(c.png)
     assert.ok(img.width > 400 && img.height > 100)
     await assert.rejects(compareReport(rows, { metric: 'fid' }), /no run reports the metric "fid"/)
+  })
+
+  it('compare: the axis of runs that all scored the same reads 0, not 0.000000', async () => {
+    const j = compareJson([{ label: 'a', seed: 1, metrics: { modes: 0 } }, { label: 'b', seed: 1, metrics: { modes: 0 } }])
+    const { svg } = await renderSvg(compareSpec(j))
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1])
+    assert.ok(labels.includes('0'), labels.join(' | '))
+    assert.ok(!labels.some((l) => /^0\.0+$/.test(l)), labels.join(' | '))
   })
 })
 

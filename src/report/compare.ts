@@ -115,7 +115,7 @@ export const compareSpec = (j: CompareJson, o: CompareOptions = {}): TopLevelSpe
     height: { step: 34 },
     padding: 10,
     layer: [
-      { data: { values: spread }, mark: { type: 'rule', strokeWidth: 6, color: '#9ecae1' }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false } }, x2: { field: 'hi' } } },
+      { data: { values: spread }, mark: { type: 'rule', strokeWidth: 6, color: '#9ecae1' }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false }, axis: { format: '~g' } }, x2: { field: 'hi' } } },
       { data: { values: spread }, mark: { type: 'tick', color: '#08519c', thickness: 2, size: 20 }, encoding: { y, x: { field: 'mean', type: 'quantitative' } } },
       { data: { values: points }, mark: { type: 'circle', size: 50, color: '#d62728', opacity: 0.8 }, encoding: { y, x: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'seed' }] } }
     ],
