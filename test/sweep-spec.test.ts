@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
 import * as E from 'fp-ts/Either'
 
-import { failureReason } from '../src/sweep/child.ts'
+import { failureReason, trimLogs } from '../src/sweep/child.ts'
 import { connectionOf } from '../src/sweep/redis.ts'
 import type { Sweep } from '../src/sweep/spec.ts'
 import { expandSweep, merge, runId } from '../src/sweep/spec.ts'
@@ -100,5 +103,16 @@ describe('sweep files', () => {
     assert.equal(failureReason('step 3\nloss-algebra: training diverged at step 3: player "d"\n'), 'loss-algebra: training diverged at step 3: player "d"')
     assert.equal(failureReason('file:///a.ts:3\n  throw e\nSyntaxError: Unexpected token\n    at f (a.ts:1)\n\nNode.js v20.20.2\n'), 'SyntaxError: Unexpected token')
     assert.equal(failureReason('out of memory\n'), 'out of memory')
+  })
+
+  it('drop what a lost attempt logged after its last checkpoint, and a line cut short', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'loss-algebra-trim-'))
+    try {
+      writeFileSync(join(d, 'losses.jsonl'), [10, 20, 30, 40, 50].map((s) => JSON.stringify({ step: s, values: {} })).join('\n') + '\n{"step": 6')
+      await trimLogs(d, 40)
+      assert.deepEqual(readFileSync(join(d, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step), [10, 20, 30, 40])
+    } finally {
+      rmSync(d, { recursive: true, force: true })
+    }
   })
 })

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -89,6 +89,34 @@ export const lastLoggedStep = async (dir: string): Promise<number | undefined> =
   }
 }
 
+/**
+ * Drops the lines a lost attempt logged after its last checkpoint (`losses.jsonl`, `metrics.jsonl`):
+ * the resumed run logs those steps again, and each step is to appear once.
+ */
+export const trimLogs = async (dir: string, step: number): Promise<void> => {
+  for (const name of ['losses.jsonl', 'metrics.jsonl']) {
+    const path = join(dir, name)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch {
+      continue
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '')
+    const kept = lines.filter((l) => {
+      try {
+        const s = (JSON.parse(l) as { step?: unknown }).step
+        return typeof s === 'number' && s <= step
+      } catch {
+        return false // a line cut short by the kill
+      }
+    })
+    if (kept.length === lines.length && text.endsWith('\n')) continue
+    await writeFile(`${path}.tmp`, kept.map((l) => `${l}\n`).join(''))
+    await rename(`${path}.tmp`, path)
+  }
+}
+
 /** The run folder's status, if it has a readable one. */
 export const readStatus = async (dir: string): Promise<Progress | undefined> => {
   const s = await readJson(join(dir, 'status.json'))
@@ -144,6 +172,7 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
   let args: Array<string>
   let tmp: string | undefined
   if (from !== undefined) {
+    await trimLogs(dir, from)
     args = ['resume', dir, '--json']
   } else {
     // Nothing to resume from: whatever a lost attempt left before its first checkpoint goes.
