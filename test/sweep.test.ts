@@ -227,6 +227,10 @@ describe('sweep', { timeout: 240_000 }, () => {
     for (let i = 0; i < 1200 && ((at = await checkpointStep(join(results, id))) ?? 0) < 40; i++) await new Promise((r) => setTimeout(r, 50))
     assert.ok(at !== undefined && at >= 40 && at < steps, `worker A did not get far enough (checkpoint ${String(at)})`)
     a.kill('SIGKILL')
+    // the dead worker's training process stops with it (it would race the resumed run otherwise)
+    const alive = (): boolean => spawnSync('pgrep', ['-f', id]).status === 0
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(alive(), false, "the killed worker's training process lives on")
     startWorker(url(), 'kill', results, 2000)
     const r = await cli('sweep', long, '--queue', url(), '--queue-name', 'kill', '--json')
     assert.equal(r.code, 0, r.stderr)
