@@ -1,6 +1,6 @@
 /**
  * Times the heavy kernels alone — forward, backward-data and backward-weights of every layer of
- * the `mlp` and `conv` reference nets (shared/bench/ARCHITECTURES.md), batch 64 — on each
+ * the `mlp` and `conv` reference nets (bench/ARCHITECTURES.md), batch 64 — on each
  * backend, so a training step can be compared with "the time its kernels alone take".
  *
  *   npx tsx scripts/kernel-bench.ts [--backends=native,wasm,cpu] [--nets=mlp,conv] [--ms=300] [--json]
