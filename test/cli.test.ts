@@ -333,6 +333,9 @@ describe('the command line', () => {
     assert.equal(resumed.status, 0, resumed.stderr)
     assert.match(resumed.stdout, /resuming at step \d+/)
     assert.ok(readFileSync(join(dir, 'kill', 'killed', 'checkpoints', 'latest.ckpt')).equals(readFileSync(join(dir, 'kill', 'whole', 'checkpoints', 'latest.ckpt'))))
+    // the steps logged after the last checkpoint before the kill are logged once, with the uninterrupted run's values
+    const logged = (name: string) => readFileSync(join(dir, 'kill', name, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; values: unknown })
+    assert.deepEqual(logged('killed').map((l) => [l.step, l.values]), logged('whole').map((l) => [l.step, l.values]))
   })
   it('ends cleanly on SIGINT with a checkpoint to resume from', async () => {
     const config = file('int.json', small({ name: 'int', train: { steps: 100000, batch: 16, logEvery: 1, evalEvery: 100000, checkpointEvery: 100000 } }))

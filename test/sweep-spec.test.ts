@@ -6,7 +6,8 @@ import { describe, it } from 'node:test'
 
 import * as E from 'fp-ts/Either'
 
-import { failureReason, trimLogs } from '../src/sweep/child.ts'
+import { trimLogs } from '../src/run/folder.ts'
+import { failureReason } from '../src/sweep/child.ts'
 import { connectionOf } from '../src/sweep/redis.ts'
 import type { Sweep } from '../src/sweep/spec.ts'
 import { expandSweep, merge, runId } from '../src/sweep/spec.ts'

@@ -1,5 +1,5 @@
 /**
- * 2-D mixtures of Gaussians for mode-collapse studies (DESIGN §5): a ring of 8 and a grid of 25.
+ * 2-D mixtures of Gaussians for mode-collapse studies (docs/ARCHITECTURE.md §8): a ring of 8 and a grid of 25.
  * The ring's means are at angles 2πk/n for k < n: n distinct modes (not `linspace(0, 2π, n)`, which
  * repeats the first mode and leaves n − 1).
  * @since 0.1.0

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 
 import type { Experiment } from '../experiment/types.ts'
 import { writeAtomic } from './files.ts'
@@ -97,8 +97,8 @@ export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   return out
 }
 
-/** Reads a checkpoint; an Error says what is wrong with the file. */
-export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
+/** The header's length and the header itself, from the file's first bytes; an Error says what is wrong. */
+const decodeHeader = (bytes: Uint8Array): { readonly n: number; readonly header: CheckpointHeader } => {
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new Error('not a loss-algebra checkpoint')
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
   if (8 + n > bytes.length) throw new Error('truncated header')
@@ -109,6 +109,12 @@ export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
     throw new Error(`corrupt header: ${(e as Error).message}`)
   }
   if (header.format !== FORMAT) throw new Error(`unknown format ${JSON.stringify(header.format)} (expected ${FORMAT})`)
+  return { n, header }
+}
+
+/** Reads a checkpoint; an Error says what is wrong with the file. */
+export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
+  const { n, header } = decodeHeader(bytes)
   const floats = (bytes.length - 8 - n) / 4
   const copy = new Uint8Array(bytes.subarray(8 + n))
   const data = new Float32Array(copy.buffer, 0, Math.floor(floats))
@@ -129,3 +135,23 @@ export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
 export const saveCheckpoint = (path: string, c: Checkpoint): Promise<void> => writeAtomic(path, encodeCheckpoint(c))
 
 export const loadCheckpoint = async (path: string): Promise<Checkpoint> => decodeCheckpoint(new Uint8Array(await readFile(path)))
+
+/** The step a checkpoint file was written at, read from its header alone; undefined when there is none or it is unreadable. */
+export const readCheckpointStep = async (path: string): Promise<number | undefined> => {
+  const f = await open(path, 'r').catch(() => undefined)
+  if (f === undefined) return undefined
+  try {
+    const head = new Uint8Array(8)
+    await f.read(head, 0, 8, 0)
+    const n = new DataView(head.buffer).getUint32(4, true)
+    if (8 + n > (await f.stat()).size) return undefined
+    const bytes = new Uint8Array(8 + n)
+    await f.read(bytes, 0, 8 + n, 0)
+    const step = decodeHeader(bytes).header.step
+    return typeof step === 'number' ? step : undefined
+  } catch {
+    return undefined
+  } finally {
+    await f.close()
+  }
+}

@@ -13,6 +13,7 @@ import { decodeExperiment } from '../codec/experiment.ts'
 import type { Experiment } from '../experiment/types.ts'
 import type { Checkpoint } from './checkpoint.ts'
 import { configHash, loadCheckpoint } from './checkpoint.ts'
+import { writeAtomic } from './files.ts'
 
 export const checkpointPath = (dir: string): string => join(dir, 'checkpoints', 'latest.ckpt')
 export const configPath = (dir: string): string => join(dir, 'config.json')
@@ -56,4 +57,28 @@ export const readRunCheckpoint = async (dir: string, e: Experiment): Promise<Che
     throw new RunFolderError(`${path}: written for another config (hash ${c.config}, ${configPath(dir)} hashes to ${configHash(e)})`)
   }
   return c
+}
+
+/**
+ * Drops the log lines (`losses.jsonl`, `metrics.jsonl`) written after `step`, the step of the checkpoint a
+ * run resumes from: a killed run may have logged steps past its last checkpoint, and the resumed run logs
+ * them again, so that each step appears once. A line cut short by the kill goes too.
+ */
+export const trimLogs = async (dir: string, step: number): Promise<void> => {
+  for (const name of ['losses.jsonl', 'metrics.jsonl']) {
+    const path = join(dir, name)
+    if (!existsSync(path)) continue
+    const text = await readFile(path, 'utf8')
+    const lines = text.split('\n').filter((l) => l.trim() !== '')
+    const kept = lines.filter((l) => {
+      try {
+        const s = (JSON.parse(l) as { step?: unknown }).step
+        return typeof s === 'number' && s <= step
+      } catch {
+        return false
+      }
+    })
+    if (kept.length === lines.length && text.endsWith('\n')) continue
+    await writeAtomic(path, kept.map((l) => `${l}\n`).join(''))
+  }
 }

@@ -17,7 +17,7 @@ import type { Checkpoint } from './checkpoint.ts'
 import { saveCheckpoint } from './checkpoint.ts'
 import { evaluateInto } from './evaluate.ts'
 import { appendJsonLine, writeJson } from './files.ts'
-import { checkpointPath } from './folder.ts'
+import { checkpointPath, trimLogs } from './folder.ts'
 import { batchOf, openSession, weightsFinite } from './session.ts'
 
 /** What the loop reports as it goes: a progress bar on a terminal, plain lines otherwise. */
@@ -53,6 +53,7 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
   if (o.replace === true) await rm(dir, { recursive: true, force: true })
   const recorded: Experiment = { ...e, backend: s.backend.name }
   await writeJson(join(dir, 'config.json'), recorded)
+  if (o.checkpoint !== undefined) await trimLogs(dir, o.checkpoint.step)
   o.log(`backend: ${s.backend.reason}`)
   o.log(`${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`)
   for (const p of s.game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)

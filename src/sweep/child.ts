@@ -9,12 +9,14 @@
  */
 import { spawn } from 'node:child_process'
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
+import { readCheckpointStep } from '../run/checkpoint.ts'
+import { checkpointPath } from '../run/folder.ts'
 import type { Json } from './spec.ts'
 
 /** Where a run stands, from its folder's `status.json`. */
@@ -89,62 +91,14 @@ export const lastLoggedStep = async (dir: string): Promise<number | undefined> =
   }
 }
 
-/**
- * Drops the lines a lost attempt logged after its last checkpoint (`losses.jsonl`, `metrics.jsonl`):
- * the resumed run logs those steps again, and each step is to appear once.
- */
-export const trimLogs = async (dir: string, step: number): Promise<void> => {
-  for (const name of ['losses.jsonl', 'metrics.jsonl']) {
-    const path = join(dir, name)
-    let text: string
-    try {
-      text = await readFile(path, 'utf8')
-    } catch {
-      continue
-    }
-    const lines = text.split('\n').filter((l) => l.trim() !== '')
-    const kept = lines.filter((l) => {
-      try {
-        const s = (JSON.parse(l) as { step?: unknown }).step
-        return typeof s === 'number' && s <= step
-      } catch {
-        return false // a line cut short by the kill
-      }
-    })
-    if (kept.length === lines.length && text.endsWith('\n')) continue
-    await writeFile(`${path}.tmp`, kept.map((l) => `${l}\n`).join(''))
-    await rename(`${path}.tmp`, path)
-  }
-}
-
 /** The run folder's status, if it has a readable one. */
 export const readStatus = async (dir: string): Promise<Progress | undefined> => {
   const s = await readJson(join(dir, 'status.json'))
   return isObject(s) && typeof s.state === 'string' && typeof s.step === 'number' ? { state: s.state, step: s.step, ...(typeof s.steps === 'number' ? { steps: s.steps } : {}) } : undefined
 }
 
-/**
- * The step of the folder's last checkpoint (`checkpoints/latest.ckpt`, see `src/run/checkpoint.ts`),
- * read from its header alone; undefined when it has none or it is unreadable.
- */
-export const checkpointStep = async (dir: string): Promise<number | undefined> => {
-  let f: FileHandle | undefined
-  try {
-    f = await open(join(dir, 'checkpoints', 'latest.ckpt'), 'r')
-    const head = Buffer.alloc(8)
-    await f.read(head, 0, 8, 0)
-    if (head.toString('latin1', 0, 4) !== 'LACK') return undefined
-    const n = head.readUInt32LE(4)
-    const header = Buffer.alloc(n)
-    await f.read(header, 0, n, 8)
-    const step = (JSON.parse(header.toString('utf8')) as { step?: unknown }).step
-    return typeof step === 'number' ? step : undefined
-  } catch {
-    return undefined
-  } finally {
-    await f?.close()
-  }
-}
+/** The step of the run folder's last checkpoint; undefined when it has none or it is unreadable. */
+export const checkpointStep = (dir: string): Promise<number | undefined> => readCheckpointStep(checkpointPath(dir))
 
 /**
  * Why a training process failed, from its standard error: the command line's own message
@@ -172,7 +126,6 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
   let args: Array<string>
   let tmp: string | undefined
   if (from !== undefined) {
-    await trimLogs(dir, from)
     args = ['resume', dir, '--json']
   } else {
     // Nothing to resume from: whatever a lost attempt left before its first checkpoint goes.
