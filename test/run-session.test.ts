@@ -7,7 +7,8 @@ import * as E from 'fp-ts/Either'
 import { adamInPlace } from '../src/backend/adam.ts'
 import { decodeExperiment } from '../src/codec/experiment.ts'
 import { compileGame } from '../src/compile/step.ts'
-import { batchOf, buildNets, disposeNets, openSession } from '../src/run/session.ts'
+import { buildNets } from '../src/experiment/game.ts'
+import { batchOf, disposeNets, openSession } from '../src/run/session.ts'
 import { seededRng } from '../src/run/rng.ts'
 
 const experiment = () => {

@@ -6,30 +6,17 @@
 import * as tf from '@tensorflow/tfjs'
 
 import { adamInPlace } from '../../src/backend/adam.ts'
-import type { Binding, Net } from '../../src/compile/Net.ts'
+import type { Binding } from '../../src/compile/Net.ts'
 import type { CompiledGame, StepReport } from '../../src/compile/step.ts'
 import { compileGame, readValues } from '../../src/compile/step.ts'
 import { dataKinds } from '../../src/experiment/data.ts'
 import type { DataSource } from '../../src/experiment/data.ts'
-import { dataShape, gameOf, signatures } from '../../src/experiment/game.ts'
-import { archs } from '../../src/experiment/nets.ts'
+import { buildNets, dataShape, gameOf } from '../../src/experiment/game.ts'
 import type { Experiment } from '../../src/experiment/types.ts'
 import type { Mixture } from '../../src/data/toy.ts'
 import type { ModeReport } from '../../src/metrics/modes.ts'
 import { modeReport } from '../../src/metrics/modes.ts'
 import { seededRng } from '../../src/run/rng.ts'
-
-/** Each net built by its architecture, seeded from the experiment's seed and its place (as a run does). */
-export const buildNets = async (e: Experiment): Promise<Binding> => {
-  const sigs = signatures(e)
-  const out: Record<string, Net> = {}
-  let i = 0
-  for (const [name, spec] of Object.entries(e.nets)) {
-    i++
-    out[name] = await archs[spec.arch].build(spec, sigs[name].input, sigs[name].output, e.seed * 1000 + i, name)
-  }
-  return out
-}
 
 const disposeNets = (nets: Binding): void => {
   for (const n of Object.values(nets)) n.dispose()

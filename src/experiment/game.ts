@@ -3,12 +3,13 @@
  * specs, then the named model or the config's own players.
  * @since 0.1.0
  */
+import type { Binding, Net } from '../compile/Net.ts'
 import type { Game, Shape, Signature } from '../core/Game.ts'
 import { sig } from '../core/Game.ts'
 import type { AnyModel } from '../models/index.ts'
 import { catalogue } from '../models/index.ts'
 import { dataKinds } from './data.ts'
-import { resolveIo } from './nets.ts'
+import { archs, resolveIo } from './nets.ts'
 import type { Experiment } from './types.ts'
 
 /** The shape of one example of the experiment's data. */
@@ -30,4 +31,16 @@ export const gameOf = (e: Experiment): Game => {
     return { ...m.build(spec, e.model), schedule: e.schedule }
   }
   return { ...spec, players: e.game?.players ?? [], schedule: e.schedule }
+}
+
+/** Each net built by its architecture (tensor code imported only now), its weights seeded from the experiment's seed and its place. */
+export const buildNets = async (e: Experiment): Promise<Binding> => {
+  const sigs = signatures(e)
+  const out: Record<string, Net> = {}
+  let i = 0
+  for (const [name, spec] of Object.entries(e.nets)) {
+    i++
+    out[name] = await archs[spec.arch].build(spec, sigs[name].input, sigs[name].output, e.seed * 1000 + i, name)
+  }
+  return out
 }

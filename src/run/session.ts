@@ -7,32 +7,19 @@ import * as tf from '@tensorflow/tfjs'
 
 import { chooseBackend } from '../backend/select.ts'
 import type { BackendChoice } from '../backend/select.ts'
-import type { Binding, Net } from '../compile/Net.ts'
+import type { Binding } from '../compile/Net.ts'
 import type { CompiledGame } from '../compile/step.ts'
 import { compileGame } from '../compile/step.ts'
 import type { Game } from '../core/Game.ts'
 import { size } from '../core/Game.ts'
 import { dataKinds } from '../experiment/data.ts'
 import type { DataSource } from '../experiment/data.ts'
-import { dataShape, gameOf, signatures } from '../experiment/game.ts'
-import { archs } from '../experiment/nets.ts'
+import { buildNets, dataShape, gameOf } from '../experiment/game.ts'
 import type { Experiment } from '../experiment/types.ts'
 import type { Checkpoint } from './checkpoint.ts'
 import { configHash } from './checkpoint.ts'
 import type { Rng } from './rng.ts'
 import { seededRng } from './rng.ts'
-
-/** Each net built by its architecture, its weights seeded from the experiment's seed and its place. */
-export const buildNets = async (e: Experiment): Promise<Binding> => {
-  const sigs = signatures(e)
-  const out: Record<string, Net> = {}
-  let i = 0
-  for (const [name, spec] of Object.entries(e.nets)) {
-    i++
-    out[name] = await archs[spec.arch].build(spec, sigs[name].input, sigs[name].output, e.seed * 1000 + i, name)
-  }
-  return out
-}
 
 export const disposeNets = (nets: Binding): void => {
   for (const n of Object.values(nets)) n.dispose()
