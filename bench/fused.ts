@@ -32,7 +32,9 @@ const { values } = parseArgs({
 
 await selectBackend('native')
 if (!setNativeFusedDense(true) && !setNativeFusedDense(true)) {
-  console.error('bench/fused.ts: fused dense kernels are not registered (native addon missing, or LOSS_ALGEBRA_NATIVE_FUSED=0)')
+  console.error(
+    'bench/fused.ts: fused dense kernels are not registered (native addon missing, or LOSS_ALGEBRA_NATIVE_FUSED=0)'
+  )
   process.exit(2)
 }
 
@@ -58,7 +60,9 @@ const block = async (s: Stepper, n: number): Promise<{ wall: number; cpu: number
 const steps = Number(values.steps)
 const rounds = Number(values.rounds)
 const f3 = (x: number): string => x.toFixed(3)
-console.log('model     arch  kernels fused / plain  wall: fused ÷ plain (paired; spread)  cpu: fused ÷ plain (paired; spread)  cpu ms fused / plain')
+console.log(
+  'model     arch  kernels fused / plain  wall: fused ÷ plain (paired; spread)  cpu: fused ÷ plain (paired; spread)  cpu ms fused / plain'
+)
 for (const arch of values.archs.split(',') as Array<Arch>) {
   for (const model of values.models.split(',') as Array<ModelName>) {
     const row = makeRow(model, arch, Number(values.seed))
@@ -77,7 +81,10 @@ for (const arch of values.archs.split(',') as Array<Arch>) {
       const cpuF: Array<number> = []
       const cpuP: Array<number> = []
       for (let r = 0; r < rounds; r++) {
-        const [a, b] = r % 2 === 0 ? [await block(fused, n), await block(plain, n)] : (([y, x]) => [x, y])([await block(plain, n), await block(fused, n)])
+        const [a, b] =
+          r % 2 === 0
+            ? [await block(fused, n), await block(plain, n)]
+            : (([y, x]) => [x, y])([await block(plain, n), await block(fused, n)])
         wall.push(a.wall / b.wall)
         cpu.push(a.cpu / b.cpu)
         cpuF.push(a.cpu)
@@ -89,7 +96,9 @@ for (const arch of values.archs.split(',') as Array<Arch>) {
         const s = [...xs].sort((x, y) => x - y)
         return `${f3(median(xs))} (${f3(s[Math.floor(s.length / 4)])}–${f3(s[Math.floor((3 * s.length) / 4)])})`
       }
-      console.log(`${model.padEnd(9)} ${arch.padEnd(5)} ${`${pf.kernels} / ${pp.kernels}`.padStart(21)}  ${q(wall).padStart(33)}  ${q(cpu).padStart(33)}  ${median(cpuF).toFixed(1)} / ${median(cpuP).toFixed(1)}`)
+      console.log(
+        `${model.padEnd(9)} ${arch.padEnd(5)} ${`${pf.kernels} / ${pp.kernels}`.padStart(21)}  ${q(wall).padStart(33)}  ${q(cpu).padStart(33)}  ${median(cpuF).toFixed(1)} / ${median(cpuP).toFixed(1)}`
+      )
     } finally {
       setNativeFusedDense(true)
       row.dispose()

@@ -84,7 +84,13 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
   let iteration = 0
 
   /** One player's update: its loss differentiated with respect to its own variables only. */
-  const update = (out: Map<string, tf.Scalar>, name: string, optimizer: Opt, varList: Array<tf.Variable>, f: () => tf.Scalar): void => {
+  const update = (
+    out: Map<string, tf.Scalar>,
+    name: string,
+    optimizer: Opt,
+    varList: Array<tf.Variable>,
+    f: () => tf.Scalar
+  ): void => {
     const { value, grads } = tf.variableGrads(f, varList)
     optimizer.step(varList, grads)
     tf.dispose(grads)
@@ -197,8 +203,17 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
             tf.neg(tf.mean(C.apply(code)))
           ]) as tf.Scalar
         })
-        update(out, 'data-critic', oD, vD, () =>
-          tf.addN([bceReal(D.apply(x)), bceFake(D.apply(G.apply(E.apply(x)))), bceFake(D.apply(G.apply(z)))]) as tf.Scalar
+        update(
+          out,
+          'data-critic',
+          oD,
+          vD,
+          () =>
+            tf.addN([
+              bceReal(D.apply(x)),
+              bceFake(D.apply(G.apply(E.apply(x)))),
+              bceFake(D.apply(G.apply(z)))
+            ]) as tf.Scalar
         )
         update(out, 'code-critic', oC, vC, () => tf.add(bceReal(C.apply(z)), bceFake(C.apply(E.apply(x)))))
       }
@@ -222,7 +237,8 @@ export const handwritten = (model: ModelName, nets: Nets, o: HandwrittenOptions 
           return tf.addN([tf.neg(tf.mean(D.apply(x))), tf.mean(D.apply(xg)), tf.mul(penalty, gp)]) as tf.Scalar
         })
         eps.dispose()
-        if ((i + 1) % critics === 0) update(out, 'generator', oG, vG, () => tf.neg(tf.mean(D.apply(G.apply(z)))) as tf.Scalar)
+        if ((i + 1) % critics === 0)
+          update(out, 'generator', oG, vG, () => tf.neg(tf.mean(D.apply(G.apply(z)))) as tf.Scalar)
       }
       break
     }

@@ -44,7 +44,9 @@ const collect = (): void => {
 }
 
 /** The checkpoints for a run of `steps`: 10, the middle and the end (as in 10 / 500 / 1000). */
-export const checkpoints = (steps: number): Array<number> => [...new Set([Math.min(10, steps), Math.round(steps / 2), steps])]
+export const checkpoints = (steps: number): Array<number> => [
+  ...new Set([Math.min(10, steps), Math.round(steps / 2), steps])
+]
 
 export const memoryRun = async (
   model: ModelName,
@@ -65,7 +67,13 @@ export const memoryRun = async (
         await row.compiled.read()
         collect()
         const m = tf.memory()
-        const p = { step: i, numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }
+        const p = {
+          step: i,
+          numTensors: m.numTensors,
+          numBytes: m.numBytes,
+          heapUsed: process.memoryUsage().heapUsed,
+          rss: process.memoryUsage().rss
+        }
         points.push(p)
         onPoint?.(p)
       }

@@ -49,7 +49,8 @@ export const runPeer = (peer: Peer, model: string, arch: string, steps: number):
     encoding: 'utf8',
     timeout: 600_000
   })
-  if (r.status !== 0) return `peer failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().split('\n').pop() ?? ''}`
+  if (r.status !== 0)
+    return `peer failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().split('\n').pop() ?? ''}`
   const line = r.stdout.trim().split('\n').pop() ?? ''
   try {
     const j = JSON.parse(line) as { ms_per_step?: unknown; ms_by_threads?: Record<string, number> }

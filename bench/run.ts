@@ -36,10 +36,15 @@ import { interleave } from './timing.ts'
 const list =
   <T extends string>(allowed: ReadonlyArray<T>, what: string) =>
   (value: string): Array<T> => {
-    const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
     const bad = items.filter((s) => !(allowed as ReadonlyArray<string>).includes(s))
     if (items.length === 0 || bad.length > 0) {
-      throw new InvalidArgumentError(`unknown ${what} ${bad.join(', ') || '(empty)'}; choose from ${allowed.join(', ')}`)
+      throw new InvalidArgumentError(
+        `unknown ${what} ${bad.join(', ') || '(empty)'}; choose from ${allowed.join(', ')}`
+      )
     }
     return [...new Set(items)] as Array<T>
   }
@@ -82,30 +87,64 @@ const program = new Command('bench')
     'Step time of each model compiled from the algebra vs. the same step hand-written in tfjs (overhead = compiled / hand-written),\n' +
       'and vs. the PyTorch peer (peer_ratio = compiled / peer). Ratios are comparable within one run only.'
   )
-  .addOption(new Option('--models <list>', `comma-separated models (${MODELS.join(', ')})`).argParser(list(MODELS, 'model')).default([...MODELS], 'all'))
-  .addOption(new Option('--archs <list>', 'comma-separated architectures (mlp, conv)').argParser(list(ARCHS, 'arch')).default([...ARCHS], 'all'))
   .addOption(
-    new Option('--backends <list>', `comma-separated tfjs backends, in the order run (default: the available ones of ${BACKEND_ORDER.join(', ')}; cpu skips conv unless named here)`).argParser(
-      list(BACKEND_ORDER, 'backend')
+    new Option('--models <list>', `comma-separated models (${MODELS.join(', ')})`)
+      .argParser(list(MODELS, 'model'))
+      .default([...MODELS], 'all')
+  )
+  .addOption(
+    new Option('--archs <list>', 'comma-separated architectures (mlp, conv)')
+      .argParser(list(ARCHS, 'arch'))
+      .default([...ARCHS], 'all')
+  )
+  .addOption(
+    new Option(
+      '--backends <list>',
+      `comma-separated tfjs backends, in the order run (default: the available ones of ${BACKEND_ORDER.join(', ')}; cpu skips conv unless named here)`
+    ).argParser(list(BACKEND_ORDER, 'backend'))
+  )
+  .addOption(
+    new Option('--steps <n>', 'timed steps per side (default: 20 mlp, 5 conv; on cpu 3 mlp, 2 conv)').argParser(
+      positiveInt
     )
   )
-  .addOption(new Option('--steps <n>', 'timed steps per side (default: 20 mlp, 5 conv; on cpu 3 mlp, 2 conv)').argParser(positiveInt))
-  .addOption(new Option('--warmup <n>', 'untimed steps per side first (default: 2; 1 on cpu)').argParser(nonNegativeInt))
-  .addOption(new Option('--rounds <n>', 'rounds the timed steps are split into, sides alternating; the median round is reported').argParser(positiveInt).default(5))
+  .addOption(
+    new Option('--warmup <n>', 'untimed steps per side first (default: 2; 1 on cpu)').argParser(nonNegativeInt)
+  )
+  .addOption(
+    new Option('--rounds <n>', 'rounds the timed steps are split into, sides alternating; the median round is reported')
+      .argParser(positiveInt)
+      .default(5)
+  )
   .option('--json', 'one JSON line per row instead of the table')
   .option('--peer <path>', `the PyTorch peer script (default: ${DEFAULT_PEER}, relative to the repository)`)
   .option('--no-peer', 'do not run the PyTorch peer')
-  .addOption(new Option('--peer-steps <n>', 'steps the peer times per run (default: max(10, steps))').argParser(positiveInt))
-  .option('--python <exe>', 'python with torch for the peer (default: python3, else /usr/bin/python3)')
-  .option('--memory', 'leak check instead: compiled steps of alphaGan (or the first of --models), mlp, on the fastest available backend; tensors and heap at 10, middle, end')
-  .addOption(new Option('--memory-steps <n>', 'steps of the leak check').argParser(positiveInt).default(1000))
-  .option('--profile', 'also profile one step of each side (tf.profile): kernel launches, kernel ms, and the kernels whose counts differ')
   .addOption(
-    new Option('--schedule <list>', "comma-separated schedules of the compiled step (Game.schedule: alternating, sharedSamples); the hand-written step always alternates")
+    new Option('--peer-steps <n>', 'steps the peer times per run (default: max(10, steps))').argParser(positiveInt)
+  )
+  .option('--python <exe>', 'python with torch for the peer (default: python3, else /usr/bin/python3)')
+  .option(
+    '--memory',
+    'leak check instead: compiled steps of alphaGan (or the first of --models), mlp, on the fastest available backend; tensors and heap at 10, middle, end'
+  )
+  .addOption(new Option('--memory-steps <n>', 'steps of the leak check').argParser(positiveInt).default(1000))
+  .option(
+    '--profile',
+    'also profile one step of each side (tf.profile): kernel launches, kernel ms, and the kernels whose counts differ'
+  )
+  .addOption(
+    new Option(
+      '--schedule <list>',
+      'comma-separated schedules of the compiled step (Game.schedule: alternating, sharedSamples); the hand-written step always alternates'
+    )
       .argParser(list(SCHEDULES, 'schedule'))
       .default([...SCHEDULES], 'both')
   )
-  .addOption(new Option('--seed <n>', 'seed of weights, data and draws (not 0: tfjs reads seed 0 as "unseeded")').argParser(positiveInt).default(1))
+  .addOption(
+    new Option('--seed <n>', 'seed of weights, data and draws (not 0: tfjs reads seed 0 as "unseeded")')
+      .argParser(positiveInt)
+      .default(1)
+  )
 
 // -------------------------------------------------------------------------------------
 // output
@@ -169,7 +208,9 @@ const printProfiles = (rows: ReadonlyArray<Result>): void => {
       `\n${r.model} ${r.arch} ${r.backend}: kernels compiled ${r.kernels} / hand-written ${r.handwritten_kernels}; ` +
         `kernel ms ${fmt(r.kernel_ms ?? null)} / ${fmt(r.handwritten_kernel_ms ?? null)}`
     )
-    const top = (r.top_kernels ?? []).map((k) => `${k.name} ×${k.count} ${k.ms.toFixed(1)} ms (${(100 * k.share).toFixed(0)}%)`)
+    const top = (r.top_kernels ?? []).map(
+      (k) => `${k.name} ×${k.count} ${k.ms.toFixed(1)} ms (${(100 * k.share).toFixed(0)}%)`
+    )
     console.log(`  costliest kernels (compiled): ${top.join(', ')}`)
     const diff = r.kernel_diff ?? []
     if (diff.length === 0) console.log('  same kernels, same counts')
@@ -177,7 +218,13 @@ const printProfiles = (rows: ReadonlyArray<Result>): void => {
       console.log(
         formatTable(
           ['  kernel', 'compiled', 'hand-written', 'compiled ms', 'hand-written ms'],
-          diff.map((d) => [`  ${d.name}`, String(d.compiled), String(d.handwritten), d.compiledMs.toFixed(2), d.handwrittenMs.toFixed(2)]),
+          diff.map((d) => [
+            `  ${d.name}`,
+            String(d.compiled),
+            String(d.handwritten),
+            d.compiledMs.toFixed(2),
+            d.handwrittenMs.toFixed(2)
+          ]),
           [false, true, true, true, true]
         )
       )
@@ -189,7 +236,8 @@ const printProfiles = (rows: ReadonlyArray<Result>): void => {
 // the benchmark
 // -------------------------------------------------------------------------------------
 
-const defaultSteps = (arch: Arch, backend: string): number => (backend === 'cpu' ? (arch === 'mlp' ? 3 : 2) : arch === 'mlp' ? 20 : 5)
+const defaultSteps = (arch: Arch, backend: string): number =>
+  backend === 'cpu' ? (arch === 'mlp' ? 3 : 2) : arch === 'mlp' ? 20 : 5
 
 const message = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] : String(e))
 
@@ -197,12 +245,20 @@ const message = (e: unknown): string => (e instanceof Error ? e.message.split('\
 const faster = (a: PeerResult | string, b: PeerResult | string): PeerResult | string =>
   typeof a === 'string' ? b : typeof b === 'string' ? a : a.ms <= b.ms ? a : b
 
-const benchRow = async (model: ModelName, arch: Arch, backend: string, schedule: StepSchedule, opts: Options, peer: Peer | null): Promise<Result> => {
+const benchRow = async (
+  model: ModelName,
+  arch: Arch,
+  backend: string,
+  schedule: StepSchedule,
+  opts: Options,
+  peer: Peer | null
+): Promise<Result> => {
   const steps = opts.steps ?? defaultSteps(arch, backend)
   const warmup = opts.warmup ?? (backend === 'cpu' ? 1 : 2)
   const peerModel = PEER_MODEL[model]
   const peerSteps = opts.peerSteps ?? Math.max(10, steps)
-  const peerRun = (): PeerResult | string => (peer !== null && peerModel !== undefined ? runPeer(peer, peerModel, arch, peerSteps) : 'no peer')
+  const peerRun = (): PeerResult | string =>
+    peer !== null && peerModel !== undefined ? runPeer(peer, peerModel, arch, peerSteps) : 'no peer'
 
   const peerBefore = peerRun()
   const row = makeRow(model, arch, opts.seed, schedule)
@@ -214,10 +270,14 @@ const benchRow = async (model: ModelName, arch: Arch, backend: string, schedule:
     const [c, h] = [await row.compiled.read(), await row.handwritten.read()]
     const comparable = model !== 'vae' && model !== 'vaeGan' && model !== 'wganGp' && schedule === 'alternating'
     const diff = Math.max(...Object.keys(c).map((k) => Math.abs(c[k] - (h[k] ?? Number.NaN))))
-    if (comparable && !(diff <= 1e-4)) note(`warning: ${model} ${arch} ${backend}: first-step losses differ by ${diff} (compiled ${JSON.stringify(c)}, hand-written ${JSON.stringify(h)})`)
+    if (comparable && !(diff <= 1e-4))
+      note(
+        `warning: ${model} ${arch} ${backend}: first-step losses differ by ${diff} (compiled ${JSON.stringify(c)}, hand-written ${JSON.stringify(h)})`
+      )
 
     const t = await interleave(row.compiled, row.handwritten, { warmup, steps, rounds: opts.rounds, cycle: row.cycle })
-    const prof = opts.profile === true ? { c: await profileStep(row.compiled), h: await profileStep(row.handwritten) } : null
+    const prof =
+      opts.profile === true ? { c: await profileStep(row.compiled), h: await profileStep(row.handwritten) } : null
     const p = faster(peerBefore, peerRun())
     const peerMs = typeof p === 'string' ? null : p.ms
     if (typeof p === 'string' && peer !== null && peerModel !== undefined) note(`note: ${model} ${arch}: ${p}`)
@@ -264,8 +324,12 @@ const useBackend = async (name: string): Promise<string | null> => {
 
 const header = (peer: Peer | string | null): void => {
   const cpus = os.cpus()
-  note(`# ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, node ${process.version}, tfjs ${tf.version.tfjs}, batch 64`)
-  note(`# peer: ${peer === null ? 'off (--no-peer)' : typeof peer === 'string' ? `none (${peer})` : `${peer.version} (${peer.python} ${peer.script})`}`)
+  note(
+    `# ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, node ${process.version}, tfjs ${tf.version.tfjs}, batch 64`
+  )
+  note(
+    `# peer: ${peer === null ? 'off (--no-peer)' : typeof peer === 'string' ? `none (${peer})` : `${peer.version} (${peer.python} ${peer.script})`}`
+  )
 }
 
 /** ms per compiled step of `model` (mlp) on the current backend, after one warm-up step. */
@@ -331,7 +395,9 @@ const runMemory = async (opts: Options): Promise<void> => {
       `${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)}`,
       `${d.rss >= 0 ? '+' : ''}${mb(d.rss)}`
     ])
-    console.log(formatTable(['step', 'tf.numTensors', 'tf MiB', 'heapUsed MiB', 'rss MiB'], rows, [true, true, true, true, true]))
+    console.log(
+      formatTable(['step', 'tf.numTensors', 'tf MiB', 'heapUsed MiB', 'rss MiB'], rows, [true, true, true, true, true])
+    )
     console.log(
       d.numTensors === 0
         ? `no tensor leak (${r.points[0].numTensors} tensors from step ${r.points[0].step} to ${opts.memorySteps}); heap ${d.heapUsed >= 0 ? '+' : ''}${mb(d.heapUsed)} MiB`
@@ -369,22 +435,34 @@ const main = async (): Promise<void> => {
         note('# cpu conv: skipped (about a minute a step; name it with --backends cpu to run it)')
         continue
       }
-      for (const model of opts.models) for (const schedule of opts.schedule) {
-        // one player (vae): nothing to share
-        if (schedule === 'sharedSamples' && model === 'vae' && opts.schedule.includes('alternating')) continue
-        let r: Result
-        try {
-          r = await benchRow(model, arch, backend, schedule, opts, typeof peer === 'string' ? null : peer)
-        } catch (e) {
-          r = { model, arch, backend, schedule, ms: null, handwritten_ms: null, overhead: null, peer_ms: null, peer_ratio: null, error: message(e) }
+      for (const model of opts.models)
+        for (const schedule of opts.schedule) {
+          // one player (vae): nothing to share
+          if (schedule === 'sharedSamples' && model === 'vae' && opts.schedule.includes('alternating')) continue
+          let r: Result
+          try {
+            r = await benchRow(model, arch, backend, schedule, opts, typeof peer === 'string' ? null : peer)
+          } catch (e) {
+            r = {
+              model,
+              arch,
+              backend,
+              schedule,
+              ms: null,
+              handwritten_ms: null,
+              overhead: null,
+              peer_ms: null,
+              peer_ratio: null,
+              error: message(e)
+            }
+          }
+          results.push(r)
+          if (opts.json === true) console.log(JSON.stringify(r))
+          else
+            console.error(
+              `  ${model} ${arch} ${backend} ${schedule}: ${r.error ?? `${fmt(r.ms)} ms, hand-written ${fmt(r.handwritten_ms)} ms, overhead ${fmt(r.overhead, 3)}, peer ${fmt(r.peer_ms)} ms, peer_ratio ${fmt(r.peer_ratio, 2)}`}`
+            )
         }
-        results.push(r)
-        if (opts.json === true) console.log(JSON.stringify(r))
-        else
-          console.error(
-            `  ${model} ${arch} ${backend} ${schedule}: ${r.error ?? `${fmt(r.ms)} ms, hand-written ${fmt(r.handwritten_ms)} ms, overhead ${fmt(r.overhead, 3)}, peer ${fmt(r.peer_ms)} ms, peer_ratio ${fmt(r.peer_ratio, 2)}`}`
-          )
-      }
     }
     if (backend === 'native') {
       const stats = Object.entries(nativeKernelStats()).map(([k, v]) => `${k} ${v.native}/${v.fallback}`)

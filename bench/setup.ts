@@ -38,7 +38,9 @@ export const DATA: ReadonlyArray<number> = [28, 28, 1]
 export const encOut = (model: ModelName): number => (model === 'vae' || model === 'vaeGan' ? 2 * Z_DIM : Z_DIM)
 
 export const makeGame = (model: ModelName, nets: Nets): Game => {
-  const signatures: Record<string, Signature> = Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, n.signature]))
+  const signatures: Record<string, Signature> = Object.fromEntries(
+    Object.entries(nets).map(([k, n]) => [k, n.signature])
+  )
   return models[model]({ data: DATA, prior: [Z_DIM], nets: signatures, optimizer: adam(2e-4, 0.5, 0.999) })
 }
 
@@ -67,7 +69,10 @@ export interface Row {
   dispose(): void
 }
 
-const readAll = async (values: ReadonlyMap<string, tf.Scalar>, names: ReadonlyArray<string>): Promise<Record<string, number>> => {
+const readAll = async (
+  values: ReadonlyMap<string, tf.Scalar>,
+  names: ReadonlyArray<string>
+): Promise<Record<string, number>> => {
   const out: Record<string, number> = {}
   for (const n of names) {
     const t = values.get(n)

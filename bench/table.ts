@@ -1,5 +1,9 @@
 /** A plain-text table with aligned columns (right-aligned where `right[i]`). */
-export const formatTable = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, right: ReadonlyArray<boolean> = []): string => {
+export const formatTable = (
+  head: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  right: ReadonlyArray<boolean> = []
+): string => {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: ReadonlyArray<string>): string =>
     cells

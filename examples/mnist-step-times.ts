@@ -26,7 +26,10 @@ const set = imageSet({ kind }, 'train', 1)
 for (const arch of ['mlp', 'conv'] as const) {
   const nets = referenceNets(arch, { seed: 1, channels: set.shape[2] })
   const signatures = Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, n.signature]))
-  const game = alphaGan({ data: set.shape, prior: [Z_DIM], nets: signatures, optimizer: adam(2e-4, 0.5, 0.999) }, { lambda: 1 })
+  const game = alphaGan(
+    { data: set.shape, prior: [Z_DIM], nets: signatures, optimizer: adam(2e-4, 0.5, 0.999) },
+    { lambda: 1 }
+  )
   const compiled = compileGame(game, nets, { seed: 1 })
   const batches = batcher(set, 64, { seed: 1 })
   const step = (): StepReport => {

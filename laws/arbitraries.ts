@@ -79,8 +79,12 @@ export const leafGenerators = (x: fc.Arbitrary<Expr>, z: fc.Arbitrary<Expr>): Le
   LatentKL: [z.map((s) => L.latentKL('C', s))],
   GaussianKL: [fc.tuple(z, z).map(([m, v]) => L.gaussianKL(m, v))],
   Classify: [
-    fc.tuple(x, fc.array(x, { minLength: 1, maxLength: 2 }), variant).map(([r, f, v]) => L.classify('D', { real: r, fake: f }, v)),
-    fc.tuple(z, fc.array(z, { minLength: 1, maxLength: 2 }), variant).map(([r, f, v]) => L.classify('C', { real: r, fake: f }, v)),
+    fc
+      .tuple(x, fc.array(x, { minLength: 1, maxLength: 2 }), variant)
+      .map(([r, f, v]) => L.classify('D', { real: r, fake: f }, v)),
+    fc
+      .tuple(z, fc.array(z, { minLength: 1, maxLength: 2 }), variant)
+      .map(([r, f, v]) => L.classify('C', { real: r, fake: f }, v)),
     fc.tuple(x, z, x, z).map(([a, b, c, d]) => L.classify('J', { real: pair(a, b), fake: pair(c, d) }))
   ],
   NonSaturating: [x.map((s) => L.nonSaturating('D', s))],
@@ -96,7 +100,9 @@ const PENALTIES: ReadonlySet<Leaf['_tag']> = new Set<Leaf['_tag']>(['GradientPen
 /** Every leaf constructor of the algebra, over well-typed samples. */
 export const getLeaf = (o: LeafOptions = {}): fc.Arbitrary<Loss> => {
   const generators = leafGenerators(getDataExpr(), getCodeExpr())
-  const tags = (Object.keys(generators) as Array<Leaf['_tag']>).filter((tag) => o.penalties === true || !PENALTIES.has(tag))
+  const tags = (Object.keys(generators) as Array<Leaf['_tag']>).filter(
+    (tag) => o.penalties === true || !PENALTIES.has(tag)
+  )
   return fc.oneof(...tags.flatMap((tag): ReadonlyArray<fc.Arbitrary<Loss>> => generators[tag]))
 }
 
@@ -104,14 +110,20 @@ export const getLeaf = (o: LeafOptions = {}): fc.Arbitrary<Loss> => {
 const scheduleGenerators: { readonly [K in Schedule['_tag']]: ReadonlyArray<fc.Arbitrary<Schedule>> } = {
   // a constant weight normalises to a scale, which `getLoss` generates already
   Constant: [],
-  Piecewise: [fc.tuple(fc.integer({ min: 1, max: 5 }), coefficient, coefficient).map(([b, v0, v1]) => piecewise([b], [v0, v1]))],
-  Linear: [fc.tuple(coefficient, coefficient, fc.integer({ min: 0, max: 3 })).map(([a, b, s]) => linear(a, b, s, s + 4))]
+  Piecewise: [
+    fc.tuple(fc.integer({ min: 1, max: 5 }), coefficient, coefficient).map(([b, v0, v1]) => piecewise([b], [v0, v1]))
+  ],
+  Linear: [
+    fc.tuple(coefficient, coefficient, fc.integer({ min: 0, max: 3 })).map(([a, b, s]) => linear(a, b, s, s + 4))
+  ]
 }
 
 export const schedule: fc.Arbitrary<Schedule> = fc.oneof(...Object.values(scheduleGenerators).flat())
 
 /** Every combinator, by tag, over generated sub-terms: a new one is a type error here until it has a generator. */
-const combinatorGenerators = (term: fc.Arbitrary<Loss>): { readonly [K in L.Combinator['_tag']]: ReadonlyArray<fc.Arbitrary<Loss>> } => ({
+const combinatorGenerators = (
+  term: fc.Arbitrary<Loss>
+): { readonly [K in L.Combinator['_tag']]: ReadonlyArray<fc.Arbitrary<Loss>> } => ({
   Zero: [fc.constant(L.zero)],
   Sum: [
     fc.array(term, { minLength: 0, maxLength: 3 }).map((ts) => L.sum(...ts)),
@@ -140,8 +152,12 @@ export const getNearPair = (term: fc.Arbitrary<Loss> = getLoss(getLeaf(), 2)): f
   fc.oneof(
     fc.tuple(term, term),
     fc.tuple(term, coefficient, coefficient).map(([a, j, k]) => [L.scale(j, a), L.scale(k, a)] as const),
-    fc.tuple(term, term, coefficient, coefficient).map(([a, b, j, k]) => [L.add(a, L.scale(j, b)), L.add(a, L.scale(k, b))] as const),
-    fc.tuple(term, fc.constantFrom('a', 'b', 'x: y', '"a"'), fc.constantFrom('a', 'b', 'x: y', '"a"')).map(([a, l, m]) => [L.named(l, a), L.named(m, a)] as const),
+    fc
+      .tuple(term, term, coefficient, coefficient)
+      .map(([a, b, j, k]) => [L.add(a, L.scale(j, b)), L.add(a, L.scale(k, b))] as const),
+    fc
+      .tuple(term, fc.constantFrom('a', 'b', 'x: y', '"a"'), fc.constantFrom('a', 'b', 'x: y', '"a"'))
+      .map(([a, l, m]) => [L.named(l, a), L.named(m, a)] as const),
     fc.tuple(term, schedule, schedule).map(([a, s, r]) => [L.weighted(s, a), L.weighted(r, a)] as const),
     term.map((a) => [a, L.add(a, a)] as const)
   )

@@ -46,7 +46,10 @@ const scaled = (k: number, a: ValueAndGrads): ValueAndGrads => ({
 
 /** Tolerance relative to the size of the parts: sums of large opposite terms lose absolute precision. */
 const scaledTol = (tol: Tolerance, ...parts: ReadonlyArray<ValueAndGrads>): Tolerance => {
-  const big = Math.max(1, ...parts.flatMap((p) => [Math.abs(p.value), ...p.grads.flatMap((g) => Array.from(g, Math.abs))]))
+  const big = Math.max(
+    1,
+    ...parts.flatMap((p) => [Math.abs(p.value), ...p.grads.flatMap((g) => Array.from(g, Math.abs))])
+  )
   return { rtol: tol.rtol, atol: tol.atol * big }
 }
 
@@ -58,7 +61,11 @@ export const homomorphism = {
       withInputs(f.nets, f, (run) => {
         const ra = run(a, f.vars)
         const rb = run(b, f.vars)
-        return agree(run(L.add(a, b), f.vars), combine(ra, rb, (x, y) => x + y), scaledTol(tol, ra, rb))
+        return agree(
+          run(L.add(a, b), f.vars),
+          combine(ra, rb, (x, y) => x + y),
+          scaledTol(tol, ra, rb)
+        )
       }),
   /** ⟦scale(k, a)⟧ = k·⟦a⟧, values and gradients. */
   scale:
@@ -75,7 +82,11 @@ export const homomorphism = {
       withInputs(f.nets, f, (run) => {
         const z = run(L.zero, f.vars)
         const ra = run(a, f.vars)
-        return z.value === 0 && z.grads.every((g) => g.every((v) => v === 0)) && agree(run(L.add(a, L.zero), f.vars), ra, scaledTol(tol, ra))
+        return (
+          z.value === 0 &&
+          z.grads.every((g) => g.every((v) => v === 0)) &&
+          agree(run(L.add(a, L.zero), f.vars), ra, scaledTol(tol, ra))
+        )
       }),
   /** Terms equal under `Eq` (same normal form) compile to the same value and gradients. */
   respectsEq:

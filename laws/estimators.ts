@@ -127,7 +127,11 @@ export const logisticCriticConverges =
       data: [1],
       prior: [1],
       nets: { D: D.signature, G: G.signature },
-      players: [player('critic', ['D'], classify('D', { real: data, fake: apply('G', prior) }), { optimizer: adam(0.05, 0.9, 0.999) })]
+      players: [
+        player('critic', ['D'], classify('D', { real: data, fake: apply('G', prior) }), {
+          optimizer: adam(0.05, 0.9, 0.999)
+        })
+      ]
     }
     const compiled = compileGame(game, { D, G }, { seed })
     try {

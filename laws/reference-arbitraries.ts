@@ -28,7 +28,9 @@ export const worldSpec = (batch = 3): fc.Arbitrary<WorldSpec> =>
     seed: fc.integer({ min: 1, max: 2 ** 31 - 2 }),
     batch: fc.constant(batch),
     step: fc.integer({ min: 0, max: MAX_STEP }),
-    architectures: fc.record(Object.fromEntries(NET_NAMES.map((n) => [n, architecture])) as Record<string, fc.Arbitrary<Architecture>>)
+    architectures: fc.record(
+      Object.fromEntries(NET_NAMES.map((n) => [n, architecture])) as Record<string, fc.Arbitrary<Architecture>>
+    )
   })
 
 // -------------------------------------------------------------------------------------
@@ -51,7 +53,9 @@ const spaces = (depth: number) =>
       fc.constant(prior),
       tie('x').map((x) => apply('E', x)),
       // a reparameterised draw from V's mean and log-variance, either half possibly stopped
-      tie('x').chain((x) => fc.tuple(maybeStop(chunk(apply('V', x), 0, 2)), maybeStop(chunk(apply('V', x), 1, 2)))).map(([m, v]) => gaussian(m, v)),
+      tie('x')
+        .chain((x) => fc.tuple(maybeStop(chunk(apply('V', x), 0, 2)), maybeStop(chunk(apply('V', x), 1, 2))))
+        .map(([m, v]) => gaussian(m, v)),
       fc.tuple(tie('x'), fc.constantFrom(0, 1)).map(([x, i]) => chunk(apply('V', x), i, 2)),
       tie('z').map(stop)
     )
@@ -60,7 +64,8 @@ const spaces = (depth: number) =>
 export const dataExpr = (depth = 2): fc.Arbitrary<Expr> => spaces(depth).x
 export const codeExpr = (depth = 2): fc.Arbitrary<Expr> => spaces(depth).z
 /** (x, z) for the joint critic J. */
-export const pairExpr = (depth = 1): fc.Arbitrary<Expr> => fc.tuple(dataExpr(depth), codeExpr(depth)).map(([x, z]) => pair(x, z))
+export const pairExpr = (depth = 1): fc.Arbitrary<Expr> =>
+  fc.tuple(dataExpr(depth), codeExpr(depth)).map(([x, z]) => pair(x, z))
 
 /** A critic with samples of its own space: D on x, C on z, J on (x, z). */
 const criticWith = (sets: number): fc.Arbitrary<{ critic: string; samples: Array<Expr> }> =>
@@ -83,9 +88,11 @@ const reconstruction = (norm: 'l1' | 'l2' | 'bernoulli', r: Reduction): fc.Arbit
 }
 
 const classify = (variant: Variant, fakes: 'one' | 'several'): fc.Arbitrary<Loss> =>
-  (fakes === 'one' ? fc.constant(2) : fc.integer({ min: 3, max: 4 })).chain(criticWith).map(({ critic, samples }) =>
-    L.classify(critic, { real: samples[0], fake: fakes === 'one' ? samples[1] : samples.slice(1) }, variant)
-  )
+  (fakes === 'one' ? fc.constant(2) : fc.integer({ min: 3, max: 4 }))
+    .chain(criticWith)
+    .map(({ critic, samples }) =>
+      L.classify(critic, { real: samples[0], fake: fakes === 'one' ? samples[1] : samples.slice(1) }, variant)
+    )
 
 /** The generator-side WGAN loss −E[a(sample)], built as data (the constructor's name may change). */
 const criticLoss = (critic: string, sample: Expr): Loss => ({ _tag: 'Critic', critic, sample })
@@ -101,7 +108,9 @@ export const leafCases: Readonly<Record<string, fc.Arbitrary<Loss>>> = {
   densityRatio: criticWith(1).map(({ critic, samples }) => L.densityRatio(critic, samples[0])),
   latentKL: fc.oneof(criticWith(1).map(({ critic, samples }) => L.latentKL(critic, samples[0]))),
   gaussianKL: fc.oneof(
-    dataExpr(1).chain((x) => fc.tuple(maybeStop(chunk(apply('V', x), 0, 2)), maybeStop(chunk(apply('V', x), 1, 2)))).map(([m, v]) => L.gaussianKL(m, v)),
+    dataExpr(1)
+      .chain((x) => fc.tuple(maybeStop(chunk(apply('V', x), 0, 2)), maybeStop(chunk(apply('V', x), 1, 2))))
+      .map(([m, v]) => L.gaussianKL(m, v)),
     fc.tuple(codeExpr(), codeExpr()).map(([m, v]) => L.gaussianKL(m, v))
   ),
   'classify bce, one fake set': classify('bce', 'one'),
@@ -121,20 +130,26 @@ export const leafCases: Readonly<Record<string, fc.Arbitrary<Loss>>> = {
 
 /** Any leaf (penalties, which differentiate twice, optional). */
 export const anyLeaf = (penalties = true): fc.Arbitrary<Loss> =>
-  fc.oneof(...Object.entries(leafCases).filter(([k]) => penalties || (k !== 'gradientPenalty' && k !== 'r1')).map(([, a]) => a))
+  fc.oneof(
+    ...Object.entries(leafCases)
+      .filter(([k]) => penalties || (k !== 'gradientPenalty' && k !== 'r1'))
+      .map(([, a]) => a)
+  )
 
 /** A weight in [−2, 2]. */
-export const weight: fc.Arbitrary<number> = fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((w) => w + 0)
+export const weight: fc.Arbitrary<number> = fc
+  .double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true })
+  .map((w) => w + 0)
 
 /** Schedules of each kind, with breakpoints within the generated steps. */
 export const scheduleCases: Readonly<Record<Schedule['_tag'], fc.Arbitrary<Schedule>>> = {
   Constant: weight.map(constant),
-  Piecewise: fc
-    .uniqueArray(fc.integer({ min: 1, max: MAX_STEP }), { minLength: 1, maxLength: 3 })
-    .chain((bs) => {
-      const boundaries = [...bs].sort((a, b) => a - b)
-      return fc.array(weight, { minLength: boundaries.length + 1, maxLength: boundaries.length + 1 }).map((vs) => piecewise(boundaries, vs))
-    }),
+  Piecewise: fc.uniqueArray(fc.integer({ min: 1, max: MAX_STEP }), { minLength: 1, maxLength: 3 }).chain((bs) => {
+    const boundaries = [...bs].sort((a, b) => a - b)
+    return fc
+      .array(weight, { minLength: boundaries.length + 1, maxLength: boundaries.length + 1 })
+      .map((vs) => piecewise(boundaries, vs))
+  }),
   Linear: fc
     .tuple(weight, weight, fc.integer({ min: 0, max: MAX_STEP - 2 }), fc.integer({ min: 1, max: 6 }))
     .map(([a, b, s, d]) => linear(a, b, s, s + d))
@@ -144,12 +159,16 @@ export const schedule: fc.Arbitrary<Schedule> = fc.oneof(...Object.values(schedu
 const LABELS = ['a', 'b', 'recon'] as const
 
 /** Each combinator around random leaves (no penalties: cheaper, and they have their own cases). */
-export const combinatorCases = (leaf: fc.Arbitrary<Loss> = anyLeaf(false)): Readonly<Record<string, fc.Arbitrary<Loss>>> => ({
+export const combinatorCases = (
+  leaf: fc.Arbitrary<Loss> = anyLeaf(false)
+): Readonly<Record<string, fc.Arbitrary<Loss>>> => ({
   zero: fc.constant(L.zero),
   scale: fc.tuple(weight, leaf).map(([k, t]) => L.scale(k, t)),
   sum: fc.array(leaf, { minLength: 0, maxLength: 3 }).map((ts) => L.sum(...ts)),
   named: fc.tuple(fc.constantFrom(...LABELS), leaf).map(([l, t]) => L.named(l, t)),
-  'named twice with one label': fc.tuple(leaf, leaf, weight).map(([a, b, k]) => L.add(L.named('a', a), L.scale(k, L.named('a', b)))),
+  'named twice with one label': fc
+    .tuple(leaf, leaf, weight)
+    .map(([a, b, k]) => L.add(L.named('a', a), L.scale(k, L.named('a', b)))),
   'weighted, constant': fc.tuple(scheduleCases.Constant, leaf).map(([s, t]) => L.weighted(s, t)),
   'weighted, piecewise': fc.tuple(scheduleCases.Piecewise, leaf).map(([s, t]) => L.weighted(s, t)),
   'weighted, linear': fc.tuple(scheduleCases.Linear, leaf).map(([s, t]) => L.weighted(s, t))

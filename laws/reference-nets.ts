@@ -63,7 +63,9 @@ export interface RefWorldParts {
 /** The reference world of a spec (noise aside: that comes from the step being checked). */
 export const worldOf = (spec: WorldSpec): RefWorldParts => {
   const u = rng(spec.seed)
-  const nets = Object.fromEntries(NET_NAMES.map((n) => [n, randomNet(u, layersOf(SIZES[n][0], SIZES[n][1], spec.architectures[n] ?? 'tanh'))]))
+  const nets = Object.fromEntries(
+    NET_NAMES.map((n) => [n, randomNet(u, layersOf(SIZES[n][0], SIZES[n][1], spec.architectures[n] ?? 'tanh'))])
+  )
   const data = Array.from({ length: spec.batch }, () => Array.from({ length: DATA }, () => Math.fround(2 * u() - 1)))
   const prior = Array.from({ length: spec.batch }, () => Array.from({ length: PRIOR }, () => Math.fround(normal(u))))
   return { nets, data, prior, step: spec.step }

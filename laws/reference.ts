@@ -40,9 +40,11 @@ export interface RefNet {
   readonly params: ReadonlyArray<number>
 }
 
-export const paramCount = (layers: ReadonlyArray<Layer>): number => layers.reduce((n, l) => n + l.inputs * l.outputs + l.outputs, 0)
+export const paramCount = (layers: ReadonlyArray<Layer>): number =>
+  layers.reduce((n, l) => n + l.inputs * l.outputs + l.outputs, 0)
 
-const act = (a: Activation, u: number): number => (a === 'tanh' ? Math.tanh(u) : a === 'leakyRelu' ? (u > 0 ? u : LEAKY_SLOPE * u) : u)
+const act = (a: Activation, u: number): number =>
+  a === 'tanh' ? Math.tanh(u) : a === 'leakyRelu' ? (u > 0 ? u : LEAKY_SLOPE * u) : u
 const actDerivative = (a: Activation, u: number): number =>
   a === 'tanh' ? 1 - Math.tanh(u) ** 2 : a === 'leakyRelu' ? (u > 0 ? 1 : LEAKY_SLOPE) : 1
 
@@ -84,7 +86,8 @@ export const inputGradient = (net: RefNet, x: Vec): Vec => {
     off += l.inputs * l.outputs + l.outputs
   }
   const last = net.layers[net.layers.length - 1]
-  if (last.outputs !== 1) throw new RangeError(`reference net: an input gradient needs one output, this net has ${last.outputs}`)
+  if (last.outputs !== 1)
+    throw new RangeError(`reference net: an input gradient needs one output, this net has ${last.outputs}`)
   let delta: Array<number> = [1]
   for (let k = net.layers.length - 1; k >= 0; k--) {
     const l = net.layers[k]
@@ -167,7 +170,8 @@ export const refExpr = (e: Expr, live: World, frozen: World = live): Batch => {
       // part `index` of `count` equal parts of the last axis
       return refExpr(e.expr, live, frozen).map((row) => {
         const part = row.length / e.count
-        if (!Number.isInteger(part)) throw new RangeError(`reference: ${row.length} features do not split into ${e.count} parts`)
+        if (!Number.isInteger(part))
+          throw new RangeError(`reference: ${row.length} features do not split into ${e.count} parts`)
         return row.slice(e.index * part, (e.index + 1) * part)
       })
     }
@@ -236,7 +240,9 @@ const logits = (critic: string, e: Expr, live: World, frozen: World): Array<numb
 }
 
 /** The critic-side losses of `classify`: the per-example loss of a real and of a fake logit. */
-export const classifyParts: Readonly<Record<'bce' | 'hinge' | 'leastSquares' | 'wasserstein', { real: (a: number) => number; fake: (a: number) => number }>> = {
+export const classifyParts: Readonly<
+  Record<'bce' | 'hinge' | 'leastSquares' | 'wasserstein', { real: (a: number) => number; fake: (a: number) => number }>
+> = {
   // −E log D(real) − E log(1 − D(fake))
   bce: { real: (a) => -logD(a), fake: (a) => -log1mD(a) },
   // E max(0, 1 − a(real)) + E max(0, 1 + a(fake))
@@ -275,11 +281,14 @@ export const refLoss = (t: Loss, live: World, frozen: World = live): RefValue =>
           }
         }
         const rows = target.map((y, b) => {
-          if (output[b].length !== y.length) throw new RangeError(`reference: output of ${output[b].length} against target of ${y.length}`)
+          if (output[b].length !== y.length)
+            throw new RangeError(`reference: output of ${output[b].length} against target of ${y.length}`)
           return y.map((v, d) => perElement(v, output[b][d]))
         })
         // mean: over every element; sum: over the features, then the mean over the batch
-        return t.reduction === 'mean' ? expectation(rows.flat()) : expectation(rows.map((r) => r.reduce((s, x) => s + x, 0)))
+        return t.reduction === 'mean'
+          ? expectation(rows.flat())
+          : expectation(rows.map((r) => r.reduce((s, x) => s + x, 0)))
       }
       case 'DensityRatio':
         // E[log D/(1 − D)](sample)
@@ -291,14 +300,20 @@ export const refLoss = (t: Loss, live: World, frozen: World = live): RefValue =>
         // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²), summed over dims, mean over the batch
         const m = refExpr(t.mean, live, frozen)
         const lv = refExpr(t.logVar, live, frozen)
-        return expectation(m.map((row, b) => row.reduce((s, mu, d) => s + 0.5 * (Math.exp(lv[b][d]) + mu * mu - 1 - lv[b][d]), 0)))
+        return expectation(
+          m.map((row, b) => row.reduce((s, mu, d) => s + 0.5 * (Math.exp(lv[b][d]) + mu * mu - 1 - lv[b][d]), 0))
+        )
       }
       case 'Classify': {
         // real against each fake set: the sum of each set's mean
         const f = classifyParts[t.variant]
         if (t.variant === 'hinge') {
           const corner = (a: number): boolean => Math.abs(a) === 1
-          if (logits(t.critic, t.real, live, frozen).some(corner) || t.fake.some((s) => logits(t.critic, s, live, frozen).some(corner))) kinked = true
+          if (
+            logits(t.critic, t.real, live, frozen).some(corner) ||
+            t.fake.some((s) => logits(t.critic, s, live, frozen).some(corner))
+          )
+            kinked = true
         }
         const parts = [
           expectation(logits(t.critic, t.real, live, frozen).map(f.real)),
@@ -321,7 +336,19 @@ export const refLoss = (t: Loss, live: World, frozen: World = live): RefValue =>
         const x = refExpr(t.real, live, frozen)
         const xh = refExpr(t.fake, live, frozen)
         const eps = live.noise.penalty(t, x.length)
-        return expectation(x.map((row, b) => (norm(inputGradient(net, row.map((v, d) => eps[b] * v + (1 - eps[b]) * xh[b][d]))) - 1) ** 2))
+        return expectation(
+          x.map(
+            (row, b) =>
+              (norm(
+                inputGradient(
+                  net,
+                  row.map((v, d) => eps[b] * v + (1 - eps[b]) * xh[b][d])
+                )
+              ) -
+                1) **
+              2
+          )
+        )
       }
       case 'R1': {
         // E[‖∇ a(x)‖²₂] on real data
@@ -369,4 +396,6 @@ const nudged = (w: World, net: string, i: number, h: number): World => {
  * at `at`: their gradient is zero by definition).
  */
 export const refGradient = (t: Loss, at: World, net: string, h = 1e-5): Array<number> =>
-  at.nets[net].params.map((_, i) => (refLoss(t, nudged(at, net, i, h), at).value - refLoss(t, nudged(at, net, i, -h), at).value) / (2 * h))
+  at.nets[net].params.map(
+    (_, i) => (refLoss(t, nudged(at, net, i, h), at).value - refLoss(t, nudged(at, net, i, -h), at).value) / (2 * h)
+  )

@@ -57,7 +57,8 @@ const stepDraws = (c: GameCase, tw: TfWorld, i: number): { prior: Batch; draws: 
   const prior = stepPrior(c.seed, i, c.spec.batch)
   try {
     const draws = new Map<string, Draw>()
-    for (const p of c.players) for (const [id, d] of compileTerm(p.loss, tw.nets, tw.data, prior, i, drawSeed(c.seed, i)).draws) draws.set(id, d)
+    for (const p of c.players)
+      for (const [id, d] of compileTerm(p.loss, tw.nets, tw.data, prior, i, drawSeed(c.seed, i)).draws) draws.set(id, d)
     return { prior: prior.arraySync(), draws }
   } finally {
     prior.dispose()
@@ -68,7 +69,16 @@ const readNets = (nets: Binding, like: Readonly<Record<string, RefNet>>): Record
   Object.fromEntries(Object.entries(like).map(([n, r]) => [n, { layers: r.layers, params: paramsOf(nets[n]) }]))
 
 /** Runs a compiled game against the reference, calling `check` after every step; frees everything and checks for leaks. */
-const withGame = (c: GameCase, each: (i: number, stepped: ReadonlySet<string>, before: Record<string, RefNet>, after: Record<string, RefNet>, draws: { prior: Batch; draws: Map<string, Draw> }) => void): void => {
+const withGame = (
+  c: GameCase,
+  each: (
+    i: number,
+    stepped: ReadonlySet<string>,
+    before: Record<string, RefNet>,
+    after: Record<string, RefNet>,
+    draws: { prior: Batch; draws: Map<string, Draw> }
+  ) => void
+): void => {
   const parts = worldOf(c.spec)
   const tensors = tf.memory().numTensors
   const tw = tfWorld(parts)
@@ -97,10 +107,12 @@ export const stepsOnItsIterations = (c: GameCase): boolean => {
   withGame(c, (i, stepped, before, after) => {
     c.players.forEach((p, k) => {
       const should = stepsOn(p.every, i)
-      if (stepped.has(`p${k}`) !== should) throw new Error(`iteration ${i}: player p${k} (every ${p.every}) ${should ? 'did not step' : 'stepped'}`)
+      if (stepped.has(`p${k}`) !== should)
+        throw new Error(`iteration ${i}: player p${k} (every ${p.every}) ${should ? 'did not step' : 'stepped'}`)
       for (const n of p.nets) {
         const moved = after[n].params.some((v, j) => v !== before[n].params[j])
-        if (moved !== should) throw new Error(`iteration ${i}: net ${n} of player p${k} (every ${p.every}) ${moved ? 'moved' : 'stayed'}`)
+        if (moved !== should)
+          throw new Error(`iteration ${i}: net ${n} of player p${k} (every ${p.every}) ${moved ? 'moved' : 'stayed'}`)
       }
     })
   })
@@ -140,13 +152,19 @@ export const updatesAreOptimiserSteps =
     withGame(c, (i, stepped, before, after, { prior, draws }) => {
       const nets: Record<string, RefNet> = { ...before }
       // how far each parameter may be off: the compiled gradient is float32
-      const slack: Record<string, Array<number>> = Object.fromEntries(Object.entries(nets).map(([n, r]) => [n, r.params.map(() => 0)]))
+      const slack: Record<string, Array<number>> = Object.fromEntries(
+        Object.entries(nets).map(([n, r]) => [n, r.params.map(() => 0)])
+      )
       c.players.forEach((p, k) => {
-        if (stepped.has(`p${k}`) !== stepsOn(p.every, i)) throw new Error(`iteration ${i}: player p${k} (every ${p.every}) stepped wrongly`)
+        if (stepped.has(`p${k}`) !== stepsOn(p.every, i))
+          throw new Error(`iteration ${i}: player p${k} (every ${p.every}) stepped wrongly`)
         if (!stepsOn(p.every, i)) return
         const w: World = { nets, data: parts.data, prior, step: i, noise: noiseFrom(draws) }
         const r = refLoss(p.loss, w)
-        if (r.kinked) throw new Error(`iteration ${i}: player p${k}'s loss sits on a kink, it has no gradient (filter such terms with \`hasGradient\`)`)
+        if (r.kinked)
+          throw new Error(
+            `iteration ${i}: player p${k}'s loss sits on a kink, it has no gradient (filter such terms with \`hasGradient\`)`
+          )
         const grads = Object.fromEntries(p.nets.map((n) => [n, refGradient(p.loss, w, n)]))
         const scale = Math.max(1, ...Object.values(grads).flatMap((g) => g.map(Math.abs)))
         const s = slots[k]
@@ -170,7 +188,10 @@ export const updatesAreOptimiserSteps =
             delta = mh.map((x, j) => (-o.learningRate * x) / (Math.sqrt(vh[j]) + ADAM_EPSILON))
             // a gradient entry as small as its uncertainty may turn Adam's step any way
             const dg = tol.grad * scale
-            slack[n] = slack[n].map((x, j) => x + tol.rtol * Math.abs(delta[j]) + o.learningRate * Math.min(2, (4 * dg) / (Math.abs(g[j]) + dg)))
+            slack[n] = slack[n].map(
+              (x, j) =>
+                x + tol.rtol * Math.abs(delta[j]) + o.learningRate * Math.min(2, (4 * dg) / (Math.abs(g[j]) + dg))
+            )
           }
           nets[n] = { ...nets[n], params: nets[n].params.map((x, j) => x + delta[j]) }
         }
@@ -227,7 +248,10 @@ export const oneDrawPerStep =
           for (const [label, v] of r.named) {
             const got = values.get(`p${k}/${label}`)
             if (got === undefined || !(Math.abs(got - v) <= rtol * Math.max(1, Math.abs(v)))) {
-              throw new Disagreement(`iteration ${i}, player p${k}: named "${label}" is ${got}, the reference with one draw gives ${v}`, p.loss)
+              throw new Disagreement(
+                `iteration ${i}, player p${k}: named "${label}" is ${got}, the reference with one draw gives ${v}`,
+                p.loss
+              )
             }
           }
         })

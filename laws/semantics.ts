@@ -50,14 +50,25 @@ export interface Compiled {
 }
 
 /** Compiles a term in an environment of its own and reads back its value, gradients, named values and draws. */
-export const compileTerm = (term: Loss, nets: Binding, data: tf.Tensor, prior: tf.Tensor, step: number, seed: number): Compiled => {
+export const compileTerm = (
+  term: Loss,
+  nets: Binding,
+  data: tf.Tensor,
+  prior: tf.Tensor,
+  step: number,
+  seed: number
+): Compiled => {
   registerSecondOrderGradients()
   const env = new RecordingEnv(nets, data, prior, step, seed)
   const names = Object.keys(nets)
   const vars = names.flatMap((n) => nets[n].variables) as Array<tf.Variable>
   try {
-    const { value, grads } = tf.engine().gradients(() => evaluate(term, new Evaluation(env, 'p')), vars, undefined, true)
-    const flat = vars.map((v, i) => (grads[i] == null ? new Array<number>(v.size).fill(0) : Array.from(grads[i].dataSync())))
+    const { value, grads } = tf
+      .engine()
+      .gradients(() => evaluate(term, new Evaluation(env, 'p')), vars, undefined, true)
+    const flat = vars.map((v, i) =>
+      grads[i] == null ? new Array<number>(v.size).fill(0) : Array.from(grads[i].dataSync())
+    )
     const out: Compiled = {
       value: value.dataSync()[0],
       grads: Object.fromEntries(
@@ -92,8 +103,12 @@ export const noiseFrom = (draws: ReadonlyMap<string, Draw>): Noise & { readonly 
   const used = new Set<string>()
   const get = (id: string, what: string, size: number): ReadonlyArray<number> => {
     const d = draws.get(id)
-    if (d === undefined) throw new Error(`the compiled step drew no noise for ${what} (drew: ${[...draws.keys()].join(', ') || 'nothing'})`)
-    if (d.values.length !== size) throw new Error(`the compiled step drew ${d.values.length} numbers for ${what}, the reference needs ${size}`)
+    if (d === undefined)
+      throw new Error(
+        `the compiled step drew no noise for ${what} (drew: ${[...draws.keys()].join(', ') || 'nothing'})`
+      )
+    if (d.values.length !== size)
+      throw new Error(`the compiled step drew ${d.values.length} numbers for ${what}, the reference needs ${size}`)
     used.add(id)
     return d.values
   }
@@ -128,7 +143,10 @@ const closeValue = (c: number, r: RefValue | number, magnitude: number, tol: Tol
 
 /** A failed comparison, with what was compared. */
 export class Disagreement extends Error {
-  constructor(what: string, readonly term: Loss) {
+  constructor(
+    what: string,
+    readonly term: Loss
+  ) {
     super(`${what}\n  term: ${L.key(term)}`)
     this.name = 'Disagreement'
   }
@@ -158,7 +176,10 @@ export const checkGradients = (
     reference[n].forEach((r, i) => {
       const c = compiled[n][i]
       if (!(Math.abs(c - r) <= tol.gradRtol * Math.abs(r) + tol.gradAtol * scale)) {
-        throw new Disagreement(`∂/∂${n}[${i}]: compiled ${c}, reference ${r}\n  compiled ${n}: ${compiled[n].map((v) => v.toPrecision(4)).join(' ')}\n  reference ${n}: ${reference[n].map((v) => v.toPrecision(4)).join(' ')}`, term)
+        throw new Disagreement(
+          `∂/∂${n}[${i}]: compiled ${c}, reference ${r}\n  compiled ${n}: ${compiled[n].map((v) => v.toPrecision(4)).join(' ')}\n  reference ${n}: ${reference[n].map((v) => v.toPrecision(4)).join(' ')}`,
+          term
+        )
       }
     })
   }
@@ -188,10 +209,14 @@ export const matchesReference =
     const w = referenceWorld(parts, noise)
     const ref = refLoss(term, w)
     if (!closeValue(compiled.value, ref, ref.magnitude, tol)) {
-      throw new Disagreement(`value: compiled ${compiled.value}, reference ${ref.value} (magnitude ${ref.magnitude})`, term)
+      throw new Disagreement(
+        `value: compiled ${compiled.value}, reference ${ref.value} (magnitude ${ref.magnitude})`,
+        term
+      )
     }
     const unused = [...compiled.draws.keys()].filter((id) => !noise.used.has(id))
-    if (unused.length > 0) throw new Disagreement(`the compiled step drew noise no node reads: ${unused.join(', ')}`, term)
+    if (unused.length > 0)
+      throw new Disagreement(`the compiled step drew noise no node reads: ${unused.join(', ')}`, term)
     const labels = new Set([...ref.named.keys(), ...compiled.named.keys()])
     for (const l of labels) {
       const c = compiled.named.get(l)

@@ -17,9 +17,13 @@ const nativeDir = join(root, 'native')
 const required = process.argv.includes('--required')
 const verbose = required || process.argv.includes('--verbose') || process.env.LOSS_ALGEBRA_NATIVE_VERBOSE === '1'
 
-const HEADERS = ['/usr/include/oneapi/dnnl/dnnl.hpp', '/usr/include/dnnl.hpp', '/usr/local/include/oneapi/dnnl/dnnl.hpp']
+const HEADERS = [
+  '/usr/include/oneapi/dnnl/dnnl.hpp',
+  '/usr/include/dnnl.hpp',
+  '/usr/local/include/oneapi/dnnl/dnnl.hpp'
+]
 
-function skip (why) {
+function skip(why) {
   console.log(`loss-algebra: ${why}; native backend skipped, falling back to wasm (run npm run setup:native)`)
   process.exit(required ? 1 : 0)
 }
@@ -39,15 +43,19 @@ try {
 
 // node-gyp: the one npm hands to lifecycle scripts, else a local install, else the copy bundled
 // with npm, else one on PATH.
-function nodeGypCommand () {
+function nodeGypCommand() {
   const candidates = []
   if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp)
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'))
-  } catch { /* not installed locally */ }
+  } catch {
+    /* not installed locally */
+  }
   const npmPrefix = resolve(dirname(process.execPath), '..')
   candidates.push(join(npmPrefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'))
-  candidates.push(join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'))
+  candidates.push(
+    join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
+  )
   for (const c of candidates) {
     if (existsSync(c)) return { cmd: process.execPath, args: [c] }
   }
@@ -69,7 +77,12 @@ if (!process.env.npm_config_nodedir) {
 const started = Date.now()
 const r = spawnSync(gyp.cmd, args, { cwd: nativeDir, encoding: 'utf8', stdio: verbose ? 'inherit' : 'pipe' })
 if (r.status !== 0) {
-  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l)).slice(-3).join(' | ')
+  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`
+    .trim()
+    .split('\n')
+    .filter((l) => /error/i.test(l))
+    .slice(-3)
+    .join(' | ')
   rmSync(join(nativeDir, 'build'), { recursive: true, force: true })
   skip(`native build failed${log ? ` (${log.slice(0, 300)})` : ''}`)
 }
@@ -78,7 +91,9 @@ if (r.status !== 0) {
 try {
   const addon = require(join(nativeDir, 'build', 'Release', 'loss_algebra_native.node'))
   const info = addon.info()
-  console.log(`loss-algebra: native backend built (oneDNN ${info.version}, ${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  console.log(
+    `loss-algebra: native backend built (oneDNN ${info.version}, ${((Date.now() - started) / 1000).toFixed(1)} s)`
+  )
 } catch (e) {
   rmSync(join(nativeDir, 'build'), { recursive: true, force: true })
   skip(`native addon does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`)

@@ -15,7 +15,10 @@ if (html === undefined || out === undefined) {
 }
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' })
 try {
-  const page = await browser.newPage({ viewport: { width: Number(width), height: Number(height) }, deviceScaleFactor: 1 })
+  const page = await browser.newPage({
+    viewport: { width: Number(width), height: Number(height) },
+    deviceScaleFactor: 1
+  })
   await page.goto(pathToFileURL(resolve(html)).href)
   await page.waitForLoadState('load')
   await page.screenshot({ path: out, fullPage: process.env.FULL === '1' })

@@ -37,9 +37,13 @@ const walk = (dir) => {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) walk(path)
-    else if (entry.name.endsWith('.d.ts')) rewrite(path, (t) => t.replace(specifier, (_, a, p, b) => `${a}${p}.js${b}`), 'declarations')
-    else if (entry.name.endsWith('.js')) rewrite(path, (t) => t.replace(fpTs, (_, a, m, b) => `${a}fp-ts/lib/${m}.js${b}`), 'fpTs')
+    else if (entry.name.endsWith('.d.ts'))
+      rewrite(path, (t) => t.replace(specifier, (_, a, p, b) => `${a}${p}.js${b}`), 'declarations')
+    else if (entry.name.endsWith('.js'))
+      rewrite(path, (t) => t.replace(fpTs, (_, a, m, b) => `${a}fp-ts/lib/${m}.js${b}`), 'fpTs')
   }
 }
 walk(dist)
-console.log(`build: dist/ written (imports rewritten: ${counts.declarations} declaration files to .js, ${counts.fpTs} modules to fp-ts/lib)`)
+console.log(
+  `build: dist/ written (imports rewritten: ${counts.declarations} declaration files to .js, ${counts.fpTs} modules to fp-ts/lib)`
+)

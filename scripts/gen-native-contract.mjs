@@ -30,7 +30,10 @@ const ts = () => {
     out.push(`export type ${name}s = Readonly<Record<${fields.map((f) => `'${f}'`).join(' | ')}, number>>`)
     out.push(`export const ${upperSnake(name)}_COUNT = ${fields.length}`)
     out.push(`/** The addon's ${name} array, in the contract's order. */`)
-    out.push(`export const pack${name}s = (p: ${name}s): Int32Array => Int32Array.of(${fields.map((f) => `p.${f}`).join(', ')})`, '')
+    out.push(
+      `export const pack${name}s = (p: ${name}s): Int32Array => Int32Array.of(${fields.map((f) => `p.${f}`).join(', ')})`,
+      ''
+    )
   }
   return out.join('\n')
 }
@@ -69,6 +72,8 @@ for (const [path, text] of files) {
   else writeFileSync(path, text)
 }
 if (stale.length > 0) {
-  console.error(`stale native contract: ${stale.join(', ')} differ from native/contract.json; run node scripts/gen-native-contract.mjs`)
+  console.error(
+    `stale native contract: ${stale.join(', ')} differ from native/contract.json; run node scripts/gen-native-contract.mjs`
+  )
   process.exit(1)
 }

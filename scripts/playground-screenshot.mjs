@@ -36,12 +36,21 @@ try {
     await setting('backend').locator('select').selectOption(backend)
     await page.waitForFunction((b) => window.playground.backend?.name === b, backend, { timeout: 120_000 })
   }
-  await setting('steps').locator('input').fill(String(2 * steps))
+  await setting('steps')
+    .locator('input')
+    .fill(String(2 * steps))
   await page.click('#start')
   await page.waitForFunction((n) => window.playground.step >= n, steps, { timeout: 1_800_000, polling: 500 })
   await page.screenshot({ path: out })
-  const info = await page.evaluate(() => ({ backend: window.playground.backend, step: window.playground.step, sps: window.playground.stepsPerSecond, modes: window.playground.modes }))
-  console.log(`wrote ${out} at step ${info.step} on ${info.backend.name} (${info.sps.toFixed(1)} steps/s), modes ${info.modes?.captured}/${info.modes?.modes}, high quality ${(100 * (info.modes?.highQuality ?? 0)).toFixed(1)} %`)
+  const info = await page.evaluate(() => ({
+    backend: window.playground.backend,
+    step: window.playground.step,
+    sps: window.playground.stepsPerSecond,
+    modes: window.playground.modes
+  }))
+  console.log(
+    `wrote ${out} at step ${info.step} on ${info.backend.name} (${info.sps.toFixed(1)} steps/s), modes ${info.modes?.captured}/${info.modes?.modes}, high quality ${(100 * (info.modes?.highQuality ?? 0)).toFixed(1)} %`
+  )
 } finally {
   await browser.close()
   server.close()

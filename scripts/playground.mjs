@@ -22,7 +22,8 @@ export const DIST = join(PLAYGROUND, 'dist')
  * run starts. The page trains the 2-D kinds alone, so those paths never run in it; the stub lets the
  * bundle hold the shared registry unchanged.
  */
-const NODE_BUILTINS = /^(node:.*|assert|buffer|child_process|crypto|events|fs|module|os|path|readline|stream|tty|url|util|worker_threads|zlib)$/
+const NODE_BUILTINS =
+  /^(node:.*|assert|buffer|child_process|crypto|events|fs|module|os|path|readline|stream|tty|url|util|worker_threads|zlib)$/
 const nodeStub = {
   name: 'node-builtins-stub',
   setup(b) {
@@ -90,7 +91,11 @@ export const serve = (dir = DIST, port = 8080) =>
     const server = createServer(async (req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
       const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path))
-      const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-cache' }
+      const headers = {
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cache-Control': 'no-cache'
+      }
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403, headers).end('forbidden')
         return
@@ -116,7 +121,9 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const port = at >= 0 ? Number(args[at + 1]) : 8080
   const t0 = performance.now()
   const { bytes } = await build()
-  console.log(`playground: built ${DIST} (${(bytes / 1e6).toFixed(1)} MB of script) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  console.log(
+    `playground: built ${DIST} (${(bytes / 1e6).toFixed(1)} MB of script) in ${((performance.now() - t0) / 1000).toFixed(1)} s`
+  )
   if (!args.includes('--build-only')) {
     const { url } = await serve(DIST, port)
     console.log(`playground: serving on ${url} (Ctrl-C stops)`)

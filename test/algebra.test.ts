@@ -40,9 +40,15 @@ describe('normal forms', () => {
   // nearly equal pairs (other coefficients, labels, weights) make collisions of a lossy printer likely
   const near = getNearPair()
   it('showUnicode is injective on normal forms', () =>
-    fc.assert(fc.property(near, ([a, b]) => A.normalForm.injective(showUnicode)(a, b)), { ...params, numRuns: 1000 }))
+    fc.assert(
+      fc.property(near, ([a, b]) => A.normalForm.injective(showUnicode)(a, b)),
+      { ...params, numRuns: 1000 }
+    ))
   it('showLatex is injective on normal forms', () =>
-    fc.assert(fc.property(near, ([a, b]) => A.normalForm.injective(showLatex)(a, b)), { ...params, numRuns: 1000 }))
+    fc.assert(
+      fc.property(near, ([a, b]) => A.normalForm.injective(showLatex)(a, b)),
+      { ...params, numRuns: 1000 }
+    ))
   it('Eq tells different objectives apart', () => {
     const G = (z: typeof prior) => apply('G', z)
     assert.equal(L.Eq.equals(L.densityRatio('D', G(prior)), L.densityRatio('D', G(data))), false)
@@ -53,7 +59,13 @@ describe('normal forms', () => {
 
 describe('codec', () => {
   it('decode(encode(t)) is t, structurally', () =>
-    fc.assert(fc.property(term, A.codec.roundTrip(LossC, L.EqStrict, (t) => encode(LossC, t))), params))
+    fc.assert(
+      fc.property(
+        term,
+        A.codec.roundTrip(LossC, L.EqStrict, (t) => encode(LossC, t))
+      ),
+      params
+    ))
 })
 
 describe('show', () => {
@@ -65,10 +77,7 @@ describe('show', () => {
       L.neg(L.densityRatio('D', apply('G', prior))),
       L.latentKL('C', apply('E', data))
     )
-    assert.equal(
-      showUnicode(t),
-      '10·‖x − G(E(x))‖₁ − E[log D/(1−D)](G(E(x))) − E[log D/(1−D)](G(z)) + KL_C(E(x))'
-    )
+    assert.equal(showUnicode(t), '10·‖x − G(E(x))‖₁ − E[log D/(1−D)](G(E(x))) − E[log D/(1−D)](G(z)) + KL_C(E(x))')
     assert.equal(
       showLatex(t),
       '10 \\cdot \\lVert x - G(E(x)) \\rVert_1 - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(E(x))) - \\mathbb{E}\\left[\\log \\frac{D}{1-D}\\right](G(z)) + \\mathrm{KL}_{C}(E(x))'

@@ -18,7 +18,10 @@ tf.registerKernel({
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend }) => {
     const x = inputs.x as tf.TensorInfo
-    const cpu = backend as unknown as { makeTensorInfo(shape: Array<number>, dtype: string, v: Float32Array): tf.TensorInfo; data: { get(id: object): { values: Float32Array } } }
+    const cpu = backend as unknown as {
+      makeTensorInfo(shape: Array<number>, dtype: string, v: Float32Array): tf.TensorInfo
+      data: { get(id: object): { values: Float32Array } }
+    }
     return cpu.makeTensorInfo([...x.shape], 'float32', Float32Array.from(cpu.data.get(x.dataId).values))
   }
 })
@@ -28,9 +31,15 @@ suite('backend selection', () => {
     await assert.rejects(chooseBackend({ requested: 'nonesuch' }), (e: unknown) => {
       assert.ok(e instanceof BackendError)
       assert.equal(e.requested, 'nonesuch')
-      assert.deepEqual(e.skipped.map((s) => [s._tag, s.backend]), [['Unavailable', 'nonesuch']])
+      assert.deepEqual(
+        e.skipped.map((s) => [s._tag, s.backend]),
+        [['Unavailable', 'nonesuch']]
+      )
       assert.ok(e.available.includes('cpu'))
-      assert.match(e.message, /backend 'nonesuch' cannot be used \(nonesuch: no backend named nonesuch is registered\); available: .*cpu/)
+      assert.match(
+        e.message,
+        /backend 'nonesuch' cannot be used \(nonesuch: no backend named nonesuch is registered\); available: .*cpu/
+      )
       return true
     })
   })
@@ -47,15 +56,27 @@ suite('backend selection', () => {
 
   it('skips, in order, every backend that lacks a kernel the game needs, and says why', async () => {
     // `native` mirrors every cpu kernel, so the one kernel only `wasm` has is what native lacks
-    tf.registerKernel({ kernelName: ONLY_WASM, backendName: 'wasm', kernelFunc: () => { throw new Error('not run') } })
+    tf.registerKernel({
+      kernelName: ONLY_WASM,
+      backendName: 'wasm',
+      kernelFunc: () => {
+        throw new Error('not run')
+      }
+    })
     const c = await chooseBackend({ kernels: [ONLY_WASM] })
     assert.equal(c.name, 'wasm')
-    assert.deepEqual(c.skipped.map((s) => s.backend), ['tensorflow', 'native'])
+    assert.deepEqual(
+      c.skipped.map((s) => s.backend),
+      ['tensorflow', 'native']
+    )
     for (const s of c.skipped) {
       if (s._tag === 'LacksKernels') assert.deepEqual(s.kernels, [ONLY_WASM], describeSkip(s))
       else assert.equal(s._tag, 'Unavailable', describeSkip(s))
     }
-    assert.match(c.reason, /^wasm: tfjs-backend-wasm with the added training kernels, has all 1 kernels of the game's step \(skipped tensorflow: .*; native: /)
+    assert.match(
+      c.reason,
+      /^wasm: tfjs-backend-wasm with the added training kernels, has all 1 kernels of the game's step \(skipped tensorflow: .*; native: /
+    )
     await tf.setBackend('cpu')
   })
 
@@ -70,7 +91,13 @@ suite('backend selection', () => {
 
   it('profiles a keyed probe once', async () => {
     let runs = 0
-    const probe = { key: 'test: one matmul', run: () => { runs++; tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2]))) } }
+    const probe = {
+      key: 'test: one matmul',
+      run: () => {
+        runs++
+        tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])))
+      }
+    }
     const first = await kernelsOf(probe)
     const second = await kernelsOf(probe)
     assert.equal(runs, 1)

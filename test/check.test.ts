@@ -22,7 +22,11 @@ const errors = (g: Game): ReadonlyArray<string> => {
 describe('static checks', () => {
   it('accepts the α-GAN game', () => assert.deepEqual(errors(alphaGan({ data: [4], prior: [2], nets })), []))
   it('names an unbound net with its player and term', () => {
-    const es = errors(world([player('g', ['G'], L.sum(L.nonSaturating('D', apply('G', prior)), L.densityRatio('X', apply('G', prior))))]))
+    const es = errors(
+      world([
+        player('g', ['G'], L.sum(L.nonSaturating('D', apply('G', prior)), L.densityRatio('X', apply('G', prior))))
+      ])
+    )
     assert.deepEqual(es, ['player "g", loss.terms[1]: net "X" is not bound (term E[log X/(1−X)](G(z)))'])
   })
   it('refuses a player whose loss touches none of its nets', () => {
@@ -76,7 +80,10 @@ describe('decoding names the path of what is wrong', () => {
     g.data = [4, -1]
     const r = decode(GameC, g)
     assert.ok(E.isLeft(r))
-    assert.deepEqual([...r.left].sort(), ['$.data[1]: expected Dim, got -1', '$.players[0].loss.sample.net: expected string, got 7'].sort())
+    assert.deepEqual(
+      [...r.left].sort(),
+      ['$.data[1]: expected Dim, got -1', '$.players[0].loss.sample.net: expected string, got 7'].sort()
+    )
   })
 })
 
@@ -91,14 +98,22 @@ describe('decoding applies the rules of core’s constructors, with their messag
     assert.notEqual(message, '', 'the constructor refuses it too')
     const r = decode(codec, input)
     assert.ok(E.isLeft(r))
-    assert.deepEqual(r.left.map((l) => l.replace(/^\$[^:]*: /, '')), [message])
+    assert.deepEqual(
+      r.left.map((l) => l.replace(/^\$[^:]*: /, '')),
+      [message]
+    )
   }
   const x = { _tag: 'Data' }
   it('a chunk that is not a part', () =>
-    refused(LossC, { _tag: 'DensityRatio', critic: 'D', sample: { _tag: 'Chunk', expr: x, index: 2, count: 2 } }, () => chunk(data, 2, 2)))
+    refused(LossC, { _tag: 'DensityRatio', critic: 'D', sample: { _tag: 'Chunk', expr: x, index: 2, count: 2 } }, () =>
+      chunk(data, 2, 2)
+    ))
   it('a classifier without a fake set', () =>
-    refused(LossC, { _tag: 'Classify', critic: 'D', real: x, fake: [], variant: 'bce' }, () => L.classify('D', { real: data, fake: [] })))
-  it('an empty label', () => refused(LossC, { _tag: 'Named', label: '', term: { _tag: 'Zero' } }, () => L.named('', L.zero)))
+    refused(LossC, { _tag: 'Classify', critic: 'D', real: x, fake: [], variant: 'bce' }, () =>
+      L.classify('D', { real: data, fake: [] })
+    ))
+  it('an empty label', () =>
+    refused(LossC, { _tag: 'Named', label: '', term: { _tag: 'Zero' } }, () => L.named('', L.zero)))
   it('schedules whose boundaries do not increase, or whose end is not after the start', () => {
     const w = (schedule: unknown) => ({ _tag: 'Weighted', schedule, term: { _tag: 'Zero' } })
     refused(LossC, w({ _tag: 'Piecewise', boundaries: [3, 1], values: [0, 1, 2] }), () => piecewise([3, 1], [0, 1, 2]))
@@ -106,7 +121,13 @@ describe('decoding applies the rules of core’s constructors, with their messag
     refused(LossC, w({ _tag: 'Linear', from: 0, to: 1, start: 5, end: 5 }), () => linear(0, 1, 5, 5))
   })
   it('names the path of the broken rule', () => {
-    const bad = { _tag: 'Sum', terms: [{ _tag: 'Zero' }, { _tag: 'Named', label: 'x', term: { _tag: 'Named', label: '', term: { _tag: 'Zero' } } }] }
+    const bad = {
+      _tag: 'Sum',
+      terms: [
+        { _tag: 'Zero' },
+        { _tag: 'Named', label: 'x', term: { _tag: 'Named', label: '', term: { _tag: 'Zero' } } }
+      ]
+    }
     assert.deepEqual(decode(LossC, bad), E.left(['$.terms[1].term: named: the label must not be empty']))
   })
 })

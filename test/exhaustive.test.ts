@@ -14,7 +14,14 @@ import ts from 'typescript'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** The modules that interpret, decode or generate terms; tsc follows their imports. */
-const entries = ['src/core/index.ts', 'src/codec/index.ts', 'src/compile/term.ts', 'src/report/equilibrium.ts', 'playground/src/terms.ts', 'laws/arbitraries.ts']
+const entries = [
+  'src/core/index.ts',
+  'src/codec/index.ts',
+  'src/compile/term.ts',
+  'src/report/equilibrium.ts',
+  'playground/src/terms.ts',
+  'laws/arbitraries.ts'
+]
 
 interface Probe {
   /** The file whose union gets a new member, and the union's declaration in it. */
@@ -63,7 +70,14 @@ const probes: Readonly<Record<string, Probe>> = {
     file: 'src/core/Expr.ts',
     union: 'Expr',
     member: "export interface Probe { readonly _tag: 'Probe'; readonly expr: Expr }",
-    breaks: ['src/core/Expr.ts', 'src/core/Show.ts', 'src/core/Check.ts', 'src/codec/term.ts', 'src/compile/term.ts', 'laws/arbitraries.ts']
+    breaks: [
+      'src/core/Expr.ts',
+      'src/core/Show.ts',
+      'src/core/Check.ts',
+      'src/codec/term.ts',
+      'src/compile/term.ts',
+      'laws/arbitraries.ts'
+    ]
   },
   'a schedule': {
     file: 'src/core/Schedule.ts',
@@ -77,7 +91,10 @@ const probes: Readonly<Record<string, Probe>> = {
 const addMember = (source: string, p: Probe): string => {
   const declaration = `export type ${p.union} =`
   assert.ok(source.includes(declaration), `${p.file} declares ${declaration}`)
-  return source.replace(declaration, `${p.member}\nexport type ${p.union} = Probe | ${p.union}BeforeProbe\ntype ${p.union}BeforeProbe =`)
+  return source.replace(
+    declaration,
+    `${p.member}\nexport type ${p.union} = Probe | ${p.union}BeforeProbe\ntype ${p.union}BeforeProbe =`
+  )
 }
 
 interface Diagnostic {
@@ -86,10 +103,14 @@ interface Diagnostic {
   readonly text: string
 }
 
-const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => assert.fail(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-})!
+const config = ts.getParsedCommandLineOfConfigFile(
+  join(root, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => assert.fail(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+  }
+)!
 const options: ts.CompilerOptions = { ...config.options, noEmit: true }
 let previous: ts.Program | undefined
 
@@ -105,7 +126,12 @@ const typecheck = (probe?: Probe): ReadonlyArray<Diagnostic> => {
   const getSourceFile = host.getSourceFile.bind(host)
   host.getSourceFile = (f, language, onError, fresh) =>
     f === patched ? ts.createSourceFile(f, host.readFile(f)!, language) : getSourceFile(f, language, onError, fresh)
-  const program = ts.createProgram({ rootNames: entries.map((e) => join(root, e)), options, host, oldProgram: previous })
+  const program = ts.createProgram({
+    rootNames: entries.map((e) => join(root, e)),
+    options,
+    host,
+    oldProgram: previous
+  })
   previous = program
   return ts.getPreEmitDiagnostics(program).map((d) => ({
     file: d.file === undefined ? '' : relative(root, d.file.fileName),
@@ -123,9 +149,16 @@ describe('adding a tag breaks the build wherever the algebra is interpreted', ()
       const errors = typecheck(probe)
       for (const e of errors) t.diagnostic(`${e.file} ${e.code} ${e.text}`)
       // the probe itself is well-formed: no syntax errors where it was added
-      assert.deepEqual(errors.filter((e) => e.code.startsWith('TS1')), [])
+      assert.deepEqual(
+        errors.filter((e) => e.code.startsWith('TS1')),
+        []
+      )
       const broken = new Set(errors.map((e) => e.file))
-      assert.deepEqual(probe.breaks.filter((f) => !broken.has(f)), [], 'files that still compile with the new tag')
+      assert.deepEqual(
+        probe.breaks.filter((f) => !broken.has(f)),
+        [],
+        'files that still compile with the new tag'
+      )
     })
   }
 })

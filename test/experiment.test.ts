@@ -30,7 +30,11 @@ const hybrid = {
   name: 'r1-game',
   game: {
     players: [
-      { name: 'generator', nets: ['G'], loss: { _tag: 'NonSaturating', critic: 'D', sample: { _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } } } },
+      {
+        name: 'generator',
+        nets: ['G'],
+        loss: { _tag: 'NonSaturating', critic: 'D', sample: { _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } } }
+      },
       {
         name: 'critic',
         nets: ['D'],
@@ -38,7 +42,13 @@ const hybrid = {
         loss: {
           _tag: 'Sum',
           terms: [
-            { _tag: 'Classify', critic: 'D', real: { _tag: 'Data' }, fake: [{ _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } }], variant: 'bce' },
+            {
+              _tag: 'Classify',
+              critic: 'D',
+              real: { _tag: 'Data' },
+              fake: [{ _tag: 'Apply', net: 'G', input: { _tag: 'Prior' } }],
+              variant: 'bce'
+            },
             { _tag: 'Scale', k: 5, term: { _tag: 'R1', critic: 'D', real: { _tag: 'Data' } } }
           ]
         }
@@ -57,9 +67,17 @@ describe('experiment configs', () => {
     }
   })
   it('name an unknown field by its path, at any depth', () => {
-    assert.match(errors({ model: { name: 'alphaGan', lamda: 10 } }).join('\n'), /^\$\.model\.lamda: unknown field "lamda" \(known here: name, lambda, optimizer\)$/)
-    assert.match(errors({ ...hybrid, nets: { D: { arch: 'mlp', hiden: [3] } } }).join('\n'), /\$\.nets\.D\.hiden: unknown field/)
-    const deep = structuredClone(hybrid) as { game: { players: Array<{ loss: { terms: Array<Record<string, unknown>> } }> } }
+    assert.match(
+      errors({ model: { name: 'alphaGan', lamda: 10 } }).join('\n'),
+      /^\$\.model\.lamda: unknown field "lamda" \(known here: name, lambda, optimizer\)$/
+    )
+    assert.match(
+      errors({ ...hybrid, nets: { D: { arch: 'mlp', hiden: [3] } } }).join('\n'),
+      /\$\.nets\.D\.hiden: unknown field/
+    )
+    const deep = structuredClone(hybrid) as {
+      game: { players: Array<{ loss: { terms: Array<Record<string, unknown>> } }> }
+    }
     deep.game.players[1].loss.terms[1].scale = 2
     assert.match(errors(deep).join('\n'), /\$\.game\.players\[1\]\.loss\.terms\[1\]\.scale: unknown field/)
     assert.match(errors({ model: 'gan', train: { step: 3 } }).join('\n'), /\$\.train\.step: unknown field/)
@@ -74,8 +92,14 @@ describe('experiment configs', () => {
     assert.equal(plain.schedule, 'alternating')
     assert.equal(gameOf(plain).schedule, 'alternating')
     assert.deepEqual(ok(JSON.parse(JSON.stringify(shared))), shared)
-    assert.match(errors({ model: 'gan', schedule: 'shared' }).join('\n'), /^\$\.schedule: expected alternating \| sharedSamples, got "shared"/)
-    assert.match(errors({ model: 'gan', train: { schedule: 'sharedSamples' } }).join('\n'), /\$\.train\.schedule: unknown field/)
+    assert.match(
+      errors({ model: 'gan', schedule: 'shared' }).join('\n'),
+      /^\$\.schedule: expected alternating \| sharedSamples, got "shared"/
+    )
+    assert.match(
+      errors({ model: 'gan', train: { schedule: 'sharedSamples' } }).join('\n'),
+      /\$\.train\.schedule: unknown field/
+    )
     // a checkpoint written before the field existed still matches an alternating run; sharedSamples is another run
     const { schedule: _, ...before } = plain
     assert.equal(configHash(plain), configHash(before as unknown as Experiment))
@@ -91,13 +115,22 @@ describe('experiment configs', () => {
     assert.match(JSON.stringify(critic.terms[1]), /"k":3/)
     const lambda = gameOf(ok({ model: { name: 'alphaGan', lambda: 7 } })).players[0].loss
     assert.match(JSON.stringify(lambda), /"k":7/)
-    assert.equal((ok({ model: 'gan', train: { learningRate: 0.01 } }).model!.optimizer as { learningRate: number }).learningRate, 0.01)
+    assert.equal(
+      (ok({ model: 'gan', train: { learningRate: 0.01 } }).model!.optimizer as { learningRate: number }).learningRate,
+      0.01
+    )
   })
   it('refuse a model and a game together, neither, unknown metrics and nets the model lacks', () => {
     assert.match(errors({ model: 'gan', game: hybrid.game }).join('\n'), /give "model" or "game", not both/)
     assert.match(errors({}).join('\n'), /give "model"/)
-    assert.match(errors({ model: 'gan', evaluation: { metrics: ['fid'] } }).join('\n'), /\$\.evaluation\.metrics\[0\]: unknown metric "fid"/)
-    assert.match(errors({ model: 'gan', nets: { E: { arch: 'mlp' } } }).join('\n'), /\$\.nets\.E: model gan has no net "E"/)
+    assert.match(
+      errors({ model: 'gan', evaluation: { metrics: ['fid'] } }).join('\n'),
+      /\$\.evaluation\.metrics\[0\]: unknown metric "fid"/
+    )
+    assert.match(
+      errors({ model: 'gan', nets: { E: { arch: 'mlp' } } }).join('\n'),
+      /\$\.nets\.E: model gan has no net "E"/
+    )
   })
   it('decode and check every example config', () => {
     const files = readdirSync('examples').filter((f) => f.endsWith('.json'))
@@ -114,13 +147,22 @@ describe('experiment configs', () => {
     assert.doesNotMatch(JSON.stringify(vg.game), /GaussianKL/)
     assert.match(JSON.stringify(vg.game!.players[1].loss), /"_tag":"LatentKL","critic":"C"/)
   })
-  it('build each named model as its function does, with the model\'s own defaults', () => {
+  it("build each named model as its function does, with the model's own defaults", () => {
     const spec = { data: [2], prior: [2], nets: gameOf(ok({ model: 'bigan' })).nets }
-    assert.deepEqual(gameOf(ok({ model: 'wganGp' })).players, wganGp({ ...spec, nets: gameOf(ok({ model: 'wganGp' })).nets }).players)
+    assert.deepEqual(
+      gameOf(ok({ model: 'wganGp' })).players,
+      wganGp({ ...spec, nets: gameOf(ok({ model: 'wganGp' })).nets }).players
+    )
     const a = ok({ model: { name: 'alphaGan', lambda: 2 } })
     // the model's game, under the config's step schedule
-    assert.deepEqual(gameOf(a), { ...alphaGan({ data: [2], prior: [2], nets: gameOf(a).nets, optimizer: adam(1e-3, 0.5, 0.999) }, { lambda: 2 }), schedule: 'alternating' })
-    assert.deepEqual(gameOf(ok({ model: 'bigan' })), { ...bigan({ ...spec, optimizer: adam(1e-3, 0.5, 0.999) }), schedule: 'alternating' })
+    assert.deepEqual(gameOf(a), {
+      ...alphaGan({ data: [2], prior: [2], nets: gameOf(a).nets, optimizer: adam(1e-3, 0.5, 0.999) }, { lambda: 2 }),
+      schedule: 'alternating'
+    })
+    assert.deepEqual(gameOf(ok({ model: 'bigan' })), {
+      ...bigan({ ...spec, optimizer: adam(1e-3, 0.5, 0.999) }),
+      schedule: 'alternating'
+    })
   })
   it('estimate memory that grows with the batch', () => {
     const small = estimateMemory(ok({ model: 'alphaGan' })).bytes
@@ -128,7 +170,18 @@ describe('experiment configs', () => {
     assert.ok(small < 1e9 && big > 1e12, `${small} ${big}`)
   })
   it('loads no tfjs for show and check', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/experiment-hooks.mjs', '-e', "await import('./src/experiment/index.ts'); await import('./src/codec/experiment.ts'); await import('@tensorflow/tfjs').then(() => console.log('loaded'), (e) => console.log(e.message))"], { encoding: 'utf8' })
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/experiment-hooks.mjs',
+        '-e',
+        "await import('./src/experiment/index.ts'); await import('./src/codec/experiment.ts'); await import('@tensorflow/tfjs').then(() => console.log('loaded'), (e) => console.log(e.message))"
+      ],
+      { encoding: 'utf8' }
+    )
     assert.match(r.stdout, /tfjs was loaded: @tensorflow\/tfjs/, r.stderr)
   })
 })

@@ -12,7 +12,13 @@ import * as fc from 'fast-check'
 import { anyLeaf, term, worldSpec } from '../laws/reference-arbitraries.ts'
 import { NET_NAMES } from '../laws/reference-nets.ts'
 import type { GameCase, PlayerCase } from '../laws/semantics-game.ts'
-import { hasGradient, oneDrawPerStep, stepsOn, stepsOnItsIterations, updatesAreOptimiserSteps } from '../laws/semantics-game.ts'
+import {
+  hasGradient,
+  oneDrawPerStep,
+  stepsOn,
+  stepsOnItsIterations,
+  updatesAreOptimiserSteps
+} from '../laws/semantics-game.ts'
 import { apply, chunk, data, gaussian, pair, prior, stop } from '../src/core/Expr.ts'
 import type { Optimizer } from '../src/core/Game.ts'
 import { adam, sgd } from '../src/core/Game.ts'
@@ -36,11 +42,15 @@ const touch: Readonly<Record<string, Loss>> = {
  * iteration (so the step a game evaluates at shows), plus a random term.
  */
 const lossFor = (nets: ReadonlyArray<string>): fc.Arbitrary<Loss> =>
-  term(anyLeaf(), 1).map((t) => L.sum(...nets.map((n) => touch[n]), L.weighted(linear(0.5, 2, 0, 4), touch[nets[0]]), t))
+  term(anyLeaf(), 1).map((t) =>
+    L.sum(...nets.map((n) => touch[n]), L.weighted(linear(0.5, 2, 0, 4), touch[nets[0]]), t)
+  )
 
 const optimizer: fc.Arbitrary<Optimizer> = fc.oneof(
   fc.constantFrom(0.05, 0.2).map(sgd),
-  fc.tuple(fc.constantFrom(0.01, 0.05), fc.constantFrom(0.5, 0.9), fc.constantFrom(0.9, 0.999)).map(([r, b1, b2]) => adam(r, b1, b2))
+  fc
+    .tuple(fc.constantFrom(0.01, 0.05), fc.constantFrom(0.5, 0.9), fc.constantFrom(0.9, 0.999))
+    .map(([r, b1, b2]) => adam(r, b1, b2))
 )
 
 const seed = fc.integer({ min: 1, max: 2 ** 31 - 2 })
@@ -48,18 +58,28 @@ const seed = fc.integer({ min: 1, max: 2 ** 31 - 2 })
 /** Players owning disjoint nets, each with its own `every`. */
 const disjointPlayers: fc.Arbitrary<ReadonlyArray<PlayerCase>> = fc
   .shuffledSubarray([...NET_NAMES], { minLength: 1, maxLength: 3 })
-  .chain((nets) => fc.tuple(...nets.map((n) => fc.record({ loss: lossFor([n]), nets: fc.constant([n]), every: fc.integer({ min: 1, max: 3 }), optimizer }))))
+  .chain((nets) =>
+    fc.tuple(
+      ...nets.map((n) =>
+        fc.record({ loss: lossFor([n]), nets: fc.constant([n]), every: fc.integer({ min: 1, max: 3 }), optimizer })
+      )
+    )
+  )
 
 /** One or two players, possibly sharing nets (the second sees the first's update). */
 const anyPlayers: fc.Arbitrary<ReadonlyArray<PlayerCase>> = fc.array(
-  fc.subarray([...NET_NAMES], { minLength: 1, maxLength: 2 }).chain((nets) =>
-    fc.record({ loss: lossFor(nets), nets: fc.constant(nets), every: fc.integer({ min: 1, max: 2 }), optimizer })
-  ),
+  fc
+    .subarray([...NET_NAMES], { minLength: 1, maxLength: 2 })
+    .chain((nets) =>
+      fc.record({ loss: lossFor(nets), nets: fc.constant(nets), every: fc.integer({ min: 1, max: 2 }), optimizer })
+    ),
   { minLength: 1, maxLength: 2 }
 )
 
 const gameCase = (players: fc.Arbitrary<ReadonlyArray<PlayerCase>>, iterations: number): fc.Arbitrary<GameCase> =>
-  fc.record({ spec: worldSpec(), players, iterations: fc.constant(iterations), seed }).filter((c) => c.players.every((p) => hasGradient(c.spec, p.loss)))
+  fc
+    .record({ spec: worldSpec(), players, iterations: fc.constant(iterations), seed })
+    .filter((c) => c.players.every((p) => hasGradient(c.spec, p.loss)))
 
 /**
  * Two players reading `data`, `prior` and a noise node in several places, stopped and not; rate 0,
@@ -93,7 +113,10 @@ const sharedDraws = (() => {
 
 describe('the reference reading of every', () => {
   it('steps on iterations i with (i + 1) mod every = 0', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => stepsOn(3, i)), [false, false, true, false, false, true])
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => stepsOn(3, i)),
+      [false, false, true, false, false, true]
+    )
     assert.ok([0, 1, 2].every((i) => stepsOn(1, i)))
   })
 })
@@ -109,6 +132,7 @@ for (const backend of testBackends) {
       fc.assert(fc.property(gameCase(disjointPlayers, 6), stepsOnItsIterations), { seed: 31, numRuns: runs }))
     it('each player’s update is one optimiser step (SGD, Adam) on the reference gradient of its own loss', () =>
       fc.assert(fc.property(gameCase(anyPlayers, 3), updatesAreOptimiserSteps()), { seed: 32, numRuns: runs }))
-    it('all data, prior and noise occurrences of a step read one draw', () => fc.assert(fc.property(sharedDraws, oneDrawPerStep()), { seed: 33, numRuns: runs }))
+    it('all data, prior and noise occurrences of a step read one draw', () =>
+      fc.assert(fc.property(sharedDraws, oneDrawPerStep()), { seed: 33, numRuns: runs }))
   })
 }

@@ -32,19 +32,21 @@ after(async () => {
   await tf.setBackend('cpu')
 })
 
-function need (t: TestContext): boolean {
+function need(t: TestContext): boolean {
   if (unavailable !== null) t.skip(`native addon not built (${unavailable})`)
   return unavailable === null
 }
 
 /** Deterministic values in [-1, 1) (xorshift from the seed). */
-function data (n: number, seed: number): Float32Array {
+function data(n: number, seed: number): Float32Array {
   const v = new Float32Array(n)
-  let s = (seed >>> 0) || 1
+  let s = seed >>> 0 || 1
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0
+    s ^= s << 13
+    s >>>= 0
     s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
+    s ^= s << 5
+    s >>>= 0
     v[i] = (s / 2 ** 32) * 2 - 1
   }
   return v
@@ -52,12 +54,23 @@ function data (n: number, seed: number): Float32Array {
 
 const activation = fc.constantFrom<DenseActivation>('linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid')
 const problem = fc.record({
-  rows: fc.integer({ min: 1, max: 7 }), n: fc.integer({ min: 1, max: 9 }), m: fc.integer({ min: 1, max: 9 }),
-  act: activation, act2: activation, seed: fc.integer({ min: 1, max: 2 ** 30 })
+  rows: fc.integer({ min: 1, max: 7 }),
+  n: fc.integer({ min: 1, max: 9 }),
+  m: fc.integer({ min: 1, max: 9 }),
+  act: activation,
+  act2: activation,
+  seed: fc.integer({ min: 1, max: 2 ** 30 })
 })
 type Problem = typeof problem extends fc.Arbitrary<infer T> ? T : never
 
-interface Inputs { x: tf.Tensor2D; w: tf.Tensor2D; b: tf.Tensor1D; r: tf.Tensor2D; w2: tf.Tensor2D; b2: tf.Tensor1D }
+interface Inputs {
+  x: tf.Tensor2D
+  w: tf.Tensor2D
+  b: tf.Tensor1D
+  r: tf.Tensor2D
+  w2: tf.Tensor2D
+  b2: tf.Tensor1D
+}
 
 const inputs = (p: Problem): Inputs => ({
   x: tf.tensor2d(data(p.rows * p.n, p.seed), [p.rows, p.n]),
@@ -69,7 +82,7 @@ const inputs = (p: Problem): Inputs => ({
 })
 
 /** y, and the gradients of Σ y·r with respect to x, W and b. */
-function firstOrder (p: Problem, i: Inputs): Array<tf.Tensor> {
+function firstOrder(p: Problem, i: Inputs): Array<tf.Tensor> {
   const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Scalar =>
     tf.sum(tf.mul(denseForward(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, p.act), i.r))
   return [denseForward(i.x, i.w, i.b, p.act), ...tf.grads(f)([i.x, i.w, i.b])]
@@ -79,7 +92,7 @@ function firstOrder (p: Problem, i: Inputs): Array<tf.Tensor> {
  * A two-layer critic D(x) = dense₂(dense₁(x)) and the gradients of the penalty Σ (∇ₓ Σ D(x))² with
  * respect to both layers' weights and biases: the outer gradient runs through the inner one.
  */
-function secondOrder (p: Problem, i: Inputs): Array<tf.Tensor> {
+function secondOrder(p: Problem, i: Inputs): Array<tf.Tensor> {
   const critic = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, w2: tf.Tensor2D, b2: tf.Tensor1D): tf.Tensor =>
     denseForward(denseForward(x, w, b, p.act), w2, b2, p.act2)
   // every weight and bias as a variable (a bias ∇ₓD does not depend on gets no gradient: left out)
@@ -97,32 +110,39 @@ function secondOrder (p: Problem, i: Inputs): Array<tf.Tensor> {
   }
 }
 
-async function on (backend: string, p: Problem, f: (p: Problem, i: Inputs) => Array<tf.Tensor>): Promise<Array<Float32Array>> {
+async function on(
+  backend: string,
+  p: Problem,
+  f: (p: Problem, i: Inputs) => Array<tf.Tensor>
+): Promise<Array<Float32Array>> {
   assert.ok(await tf.setBackend(backend))
   const out = tf.tidy(() => f(p, inputs(p)).map((t) => Float32Array.from(t.dataSync() as Float32Array)))
   await tf.setBackend('cpu')
   return out
 }
 
-function assertClose (got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
+function assertClose(got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
   assert.equal(got.length, want.length, `${what}: number of outputs`)
   want.forEach((w, k) => {
     assert.equal(got[k].length, w.length, `${what}: output ${k} size`)
     const scale = w.reduce((s, v) => Math.max(s, Math.abs(v)), 1)
     w.forEach((v, j) => {
       const err = Math.abs(got[k][j] - v)
-      if (!(err <= RTOL * scale)) assert.fail(`${what}: output ${k}[${j}] = ${got[k][j]}, cpu ${v} (|err| ${err} > ${RTOL} × ${scale})`)
+      if (!(err <= RTOL * scale))
+        assert.fail(`${what}: output ${k}[${j}] = ${got[k][j]}, cpu ${v} (|err| ${err} > ${RTOL} × ${scale})`)
     })
   })
 }
 
 const ran = (kernel: string): number => nativeKernelStats()[kernel]?.native ?? 0
 
-const check = (f: (p: Problem, i: Inputs) => Array<tf.Tensor>) => async (p: Problem): Promise<void> => {
-  const want = await on('cpu', p, f)
-  const got = await on('native', p, f)
-  assertClose(got, want, JSON.stringify(p))
-}
+const check =
+  (f: (p: Problem, i: Inputs) => Array<tf.Tensor>) =>
+  async (p: Problem): Promise<void> => {
+    const want = await on('cpu', p, f)
+    const got = await on('native', p, f)
+    assertClose(got, want, JSON.stringify(p))
+  }
 
 describe('fused dense layers (native) match the plain ops on cpu', () => {
   it('values and gradients for every activation, odd shapes; one kernel forward, LaDenseGrad backward', async (t) => {
@@ -169,7 +189,10 @@ describe('fused dense layers (native) match the plain ops on cpu', () => {
       tf.dispose(tf.tidy(() => firstOrder(p, i)))
       tf.dispose(tf.tidy(() => secondOrder(p, i)))
       const v = tf.variable(i.w)
-      const { value, grads } = tf.variableGrads(() => tf.sum(denseForward(i.x, v as tf.Tensor2D, i.b, 'leakyRelu')), [v])
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(denseForward(i.x, v as tf.Tensor2D, i.b, 'leakyRelu')),
+        [v]
+      )
       tf.dispose([v, value, grads[v.name]])
     }
     assert.equal(tf.memory().numTensors, before)

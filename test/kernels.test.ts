@@ -9,9 +9,20 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
 import { missingKernels } from '../src/backend/index.ts'
-import { NATIVE_JS_KERNELS, NATIVE_KERNELS, nativeKernelStats, nativeUnavailableReason, registerNativeBackend, resetNativeKernelStats } from '../src/backend/native.ts'
+import {
+  NATIVE_JS_KERNELS,
+  NATIVE_KERNELS,
+  nativeKernelStats,
+  nativeUnavailableReason,
+  registerNativeBackend,
+  resetNativeKernelStats
+} from '../src/backend/native.ts'
 import { setNativeMinElements } from '../src/backend/native-elementwise.ts'
-import { missingWasmTrainingKernels, registerWasmTrainingKernels, setWasmIm2colLimit } from '../src/backend/wasm-kernels.ts'
+import {
+  missingWasmTrainingKernels,
+  registerWasmTrainingKernels,
+  setWasmIm2colLimit
+} from '../src/backend/wasm-kernels.ts'
 
 const { util } = tf
 const SEED = 20240611
@@ -41,7 +52,7 @@ after(async () => {
 })
 
 /** Skips the test (with the reason) unless `backend` is usable; true when it is. */
-function need (t: TestContext, backend: string): boolean {
+function need(t: TestContext, backend: string): boolean {
   const why = available[backend]
   if (why !== null) {
     t.skip(backend === 'native' ? `native addon not built (${why})` : why)
@@ -53,28 +64,36 @@ function need (t: TestContext, backend: string): boolean {
 type Data = { shape: Array<number>; values: Float32Array }
 
 /** Deterministic values in [-1, 1) for a shape (fast-check gives the seed). */
-function data (shape: Array<number>, seed: number): Data {
+function data(shape: Array<number>, seed: number): Data {
   const n = shape.reduce((a, b) => a * b, 1)
   const values = new Float32Array(n)
-  let s = (seed >>> 0) || 1
+  let s = seed >>> 0 || 1
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0
+    s ^= s << 13
+    s >>>= 0
     s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
+    s ^= s << 5
+    s >>>= 0
     values[i] = (s / 2 ** 32) * 2 - 1
   }
   return { shape, values }
 }
 
 /** Runs `f` on `backend` with the inputs as tensors there; returns every output's values. */
-async function on (backend: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>): Promise<Array<Float32Array>> {
+async function on(
+  backend: string,
+  inputs: Array<Data>,
+  f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>
+): Promise<Array<Float32Array>> {
   assert.ok(await tf.setBackend(backend), `setBackend(${backend})`)
-  const out = tf.tidy(() => f(...inputs.map((d) => tf.tensor(d.values, d.shape, 'float32'))).map((t) => t.dataSync() as Float32Array))
+  const out = tf.tidy(() =>
+    f(...inputs.map((d) => tf.tensor(d.values, d.shape, 'float32'))).map((t) => t.dataSync() as Float32Array)
+  )
   await tf.setBackend('cpu')
   return out.map((a) => Float32Array.from(a))
 }
 
-function assertClose (got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
+function assertClose(got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
   assert.equal(got.length, want.length, `${what}: number of outputs`)
   for (let k = 0; k < want.length; k++) {
     assert.equal(got[k].length, want[k].length, `${what}: output ${k} size`)
@@ -89,7 +108,12 @@ function assertClose (got: Array<Float32Array>, want: Array<Float32Array>, what:
   }
 }
 
-async function agree (backend: string, what: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>): Promise<void> {
+async function agree(
+  backend: string,
+  what: string,
+  inputs: Array<Data>,
+  f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>
+): Promise<void> {
   const want = await on('cpu', inputs, f)
   const got = await on(backend, inputs, f)
   assertClose(got, want, `${what} on ${backend}`)
@@ -102,49 +126,81 @@ const pad = fc.constantFrom<'same' | 'valid'>('same', 'valid')
 const stride = fc.integer({ min: 1, max: 2 })
 
 /** conv2d: x [n, h, w, ci], filter [kh, kw, ci, co], kh ≤ h and kw ≤ w. */
-const convProblem = fc.record({
-  n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
-  ci: fc.integer({ min: 1, max: 4 }), co: fc.integer({ min: 1, max: 4 }),
-  kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-  sh: stride, sw: stride, pad, seed: fc.integer()
-}).filter((p) => p.kh <= p.h && p.kw <= p.w)
+const convProblem = fc
+  .record({
+    n: fc.integer({ min: 1, max: 2 }),
+    h: fc.integer({ min: 1, max: 9 }),
+    w: fc.integer({ min: 1, max: 9 }),
+    ci: fc.integer({ min: 1, max: 4 }),
+    co: fc.integer({ min: 1, max: 4 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    sh: stride,
+    sw: stride,
+    pad,
+    seed: fc.integer()
+  })
+  .filter((p) => p.kh <= p.h && p.kw <= p.w)
 
 type ConvProblem = typeof convProblem extends fc.Arbitrary<infer T> ? T : never
 
-function convInputs (p: ConvProblem): Array<Data> {
+function convInputs(p: ConvProblem): Array<Data> {
   const x = data([p.n, p.h, p.w, p.ci], p.seed)
   const w = data([p.kh, p.kw, p.ci, p.co], p.seed + 1)
-  const out = tf.tidy(() => tf.conv2d(tf.zeros(x.shape).as4D(p.n, p.h, p.w, p.ci), tf.zeros(w.shape).as4D(p.kh, p.kw, p.ci, p.co), [p.sh, p.sw], p.pad).shape)
+  const out = tf.tidy(
+    () =>
+      tf.conv2d(
+        tf.zeros(x.shape).as4D(p.n, p.h, p.w, p.ci),
+        tf.zeros(w.shape).as4D(p.kh, p.kw, p.ci, p.co),
+        [p.sh, p.sw],
+        p.pad
+      ).shape
+  )
   return [x, w, data(out, p.seed + 2)]
 }
 
 /** conv2d, and the gradients of Σ conv2d(x, w)·r with respect to x and w. */
-function convAndGrads (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: ConvProblem): Array<tf.Tensor> {
-  const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [p.sh, p.sw], p.pad).mul(r).sum()
+function convAndGrads(x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: ConvProblem): Array<tf.Tensor> {
+  const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
+    tf
+      .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [p.sh, p.sw], p.pad)
+      .mul(r)
+      .sum()
   return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [p.sh, p.sw], p.pad), ...tf.grads(f)([x, w])]
 }
 
 /** conv2dTranspose: x [n, h, w, ci] -> [n, H, W, co] with filter [kh, kw, co, ci]. */
 const tconvProblem = fc.record({
-  n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 6 }), w: fc.integer({ min: 1, max: 6 }),
-  ci: fc.integer({ min: 1, max: 4 }), co: fc.integer({ min: 1, max: 4 }),
-  kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-  sh: stride, sw: stride, pad, seed: fc.integer()
+  n: fc.integer({ min: 1, max: 2 }),
+  h: fc.integer({ min: 1, max: 6 }),
+  w: fc.integer({ min: 1, max: 6 }),
+  ci: fc.integer({ min: 1, max: 4 }),
+  co: fc.integer({ min: 1, max: 4 }),
+  kh: fc.integer({ min: 1, max: 4 }),
+  kw: fc.integer({ min: 1, max: 4 }),
+  sh: stride,
+  sw: stride,
+  pad,
+  seed: fc.integer()
 })
 
 type TconvProblem = typeof tconvProblem extends fc.Arbitrary<infer T> ? T : never
 
-function tconvOutShape (p: TconvProblem): [number, number, number, number] {
+function tconvOutShape(p: TconvProblem): [number, number, number, number] {
   return p.pad === 'same'
     ? [p.n, p.h * p.sh, p.w * p.sw, p.co]
     : [p.n, (p.h - 1) * p.sh + p.kh, (p.w - 1) * p.sw + p.kw, p.co]
 }
 
-function tconvInputs (p: TconvProblem): Array<Data> {
-  return [data([p.n, p.h, p.w, p.ci], p.seed), data([p.kh, p.kw, p.co, p.ci], p.seed + 1), data(tconvOutShape(p), p.seed + 2)]
+function tconvInputs(p: TconvProblem): Array<Data> {
+  return [
+    data([p.n, p.h, p.w, p.ci], p.seed),
+    data([p.kh, p.kw, p.co, p.ci], p.seed + 1),
+    data(tconvOutShape(p), p.seed + 2)
+  ]
 }
 
-function tconvAndGrads (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: TconvProblem): Array<tf.Tensor> {
+function tconvAndGrads(x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: TconvProblem): Array<tf.Tensor> {
   const op = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
     tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, tconvOutShape(p), [p.sh, p.sw], p.pad)
   return [op(x, w), ...tf.grads((a: tf.Tensor, b: tf.Tensor): tf.Scalar => op(a, b).mul(r).sum())([x, w])]
@@ -152,24 +208,41 @@ function tconvAndGrads (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, p: TconvProble
 
 /** matMul with transposes and batch dims: a [..., m, k] (or k, m), b [..., k, n] (or n, k). */
 const matmulProblem = fc.record({
-  m: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 1, max: 9 }), n: fc.integer({ min: 1, max: 9 }),
-  ta: fc.boolean(), tb: fc.boolean(),
-  batch: fc.constantFrom<Array<[Array<number>, Array<number>]>>([[], []], [[3], [3]], [[2, 3], [2, 3]], [[3], []], [[], [3]], [[1], [3]], [[3], [1]]),
+  m: fc.integer({ min: 1, max: 9 }),
+  k: fc.integer({ min: 1, max: 9 }),
+  n: fc.integer({ min: 1, max: 9 }),
+  ta: fc.boolean(),
+  tb: fc.boolean(),
+  batch: fc.constantFrom<Array<[Array<number>, Array<number>]>>(
+    [[], []],
+    [[3], [3]],
+    [
+      [2, 3],
+      [2, 3]
+    ],
+    [[3], []],
+    [[], [3]],
+    [[1], [3]],
+    [[3], [1]]
+  ),
   seed: fc.integer()
 })
 
 type MatmulProblem = typeof matmulProblem extends fc.Arbitrary<infer T> ? T : never
 
-function matmulInputs (p: MatmulProblem): Array<Data> {
+function matmulInputs(p: MatmulProblem): Array<Data> {
   const [ba, bb] = p.batch
   const a = data([...ba, ...(p.ta ? [p.k, p.m] : [p.m, p.k])], p.seed)
   const b = data([...bb, ...(p.tb ? [p.n, p.k] : [p.k, p.n])], p.seed + 1)
-  const outBatch = ba.length >= bb.length ? ba.map((d, i) => Math.max(d, bb[i - (ba.length - bb.length)] ?? 1)) : bb.map((d, i) => Math.max(d, ba[i - (bb.length - ba.length)] ?? 1))
+  const outBatch =
+    ba.length >= bb.length
+      ? ba.map((d, i) => Math.max(d, bb[i - (ba.length - bb.length)] ?? 1))
+      : bb.map((d, i) => Math.max(d, ba[i - (bb.length - ba.length)] ?? 1))
   return [a, b, data([...outBatch, p.m, p.n], p.seed + 2), data([p.n], p.seed + 3)]
 }
 
 /** matMul, and (tfjs has no gradient for broadcast batch dims) the gradients when batches match. */
-function matmulAndGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, p: MatmulProblem): Array<tf.Tensor> {
+function matmulAndGrads(a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, p: MatmulProblem): Array<tf.Tensor> {
   const f = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.matMul(x, y, p.ta, p.tb).mul(r).sum()
   const y = tf.matMul(a, b, p.ta, p.tb)
   return util.arraysEqual(p.batch[0], p.batch[1]) ? [y, ...tf.grads(f)([a, b])] : [y]
@@ -177,14 +250,29 @@ function matmulAndGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, p: MatmulProb
 
 const activation = fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu', 'elu', 'relu6', 'sigmoid')
 
-function fusedValues (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, p: MatmulProblem, act: tf.fused.Activation): Array<tf.Tensor> {
+function fusedValues(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  bias: tf.Tensor,
+  p: MatmulProblem,
+  act: tf.fused.Activation
+): Array<tf.Tensor> {
   const a3 = a.rank === 2 ? a : a.reshape([-1, ...a.shape.slice(-2)])
   const b3 = b.rank === 2 ? b : b.reshape([-1, ...b.shape.slice(-2)])
-  return [tf.fused.matMul({ a: a3, b: b3, transposeA: p.ta, transposeB: p.tb, bias, activation: act, leakyreluAlpha: 0.15 })]
+  return [
+    tf.fused.matMul({ a: a3, b: b3, transposeA: p.ta, transposeB: p.tb, bias, activation: act, leakyreluAlpha: 0.15 })
+  ]
 }
 
 /** Gradients through fused matMul (tfjs fuses linear and relu inside grads; others unfuse). */
-function fusedGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, bias: tf.Tensor, p: MatmulProblem, act: 'linear' | 'relu'): Array<tf.Tensor> {
+function fusedGrads(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  r: tf.Tensor,
+  bias: tf.Tensor,
+  p: MatmulProblem,
+  act: 'linear' | 'relu'
+): Array<tf.Tensor> {
   const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor): tf.Scalar =>
     tf.fused.matMul({ a: x, b: y, transposeA: p.ta, transposeB: p.tb, bias: z, activation: act }).mul(r).sum()
   return [...tf.grads(f)([a, b, bias])]
@@ -193,7 +281,7 @@ function fusedGrads (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, bias: tf.Tensor, 
 const property = <T>(arb: fc.Arbitrary<T>, check: (v: T) => Promise<void>, runs = RUNS): Promise<void> =>
   fc.assert(fc.asyncProperty(arb, check), { seed: SEED, numRuns: runs })
 
-function nativeRan (kernel: string): number {
+function nativeRan(kernel: string): number {
   return nativeKernelStats()[kernel]?.native ?? 0
 }
 
@@ -203,21 +291,31 @@ describe('native backend (oneDNN) matches cpu', () => {
   it('conv2d: values and gradients (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter)', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(convProblem, async (p) => agree('native', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
-    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter]) assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
+    await property(convProblem, async (p) =>
+      agree('native', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p))
+    )
+    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter])
+      assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
   })
 
   it('conv2dTranspose: values and gradients', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(tconvProblem, async (p) => agree('native', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p)))
-    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter]) assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
+    await property(tconvProblem, async (p) =>
+      agree('native', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p))
+    )
+    for (const k of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter])
+      assert.ok(nativeRan(k) >= RUNS, `${k} ran on oneDNN`)
   })
 
   it('matMul with transposes and batch broadcasting: values and gradients', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(matmulProblem, async (p) => agree('native', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) => matmulAndGrads(a, b, r, p)))
+    await property(matmulProblem, async (p) =>
+      agree('native', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) =>
+        matmulAndGrads(a, b, r, p)
+      )
+    )
     assert.ok(nativeRan(tf.BatchMatMul) >= 2 * RUNS, 'BatchMatMul ran on oneDNN')
   })
 
@@ -227,24 +325,40 @@ describe('native backend (oneDNN) matches cpu', () => {
     const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))
     await property(fc.tuple(twoD, activation), async ([p, act]) => {
       const [a, b, , bias] = matmulInputs(p)
-      await agree('native', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) => fusedValues(x, y, z, p, act))
+      await agree('native', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) =>
+        fusedValues(x, y, z, p, act)
+      )
     })
     assert.ok(nativeRan(tf._FusedMatMul) >= RUNS, '_FusedMatMul ran on oneDNN')
     await property(fc.tuple(twoD, fc.constantFrom<'linear' | 'relu'>('linear', 'relu')), async ([p, act]) => {
       const [a, b, r, bias] = matmulInputs(p)
-      await agree('native', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) => fusedGrads(x, y, rr, z, p, act))
+      await agree('native', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) =>
+        fusedGrads(x, y, rr, z, p, act)
+      )
     })
   })
 
   it('fused conv2d with bias and relu / leakyrelu', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(fc.tuple(convProblem, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu')), async ([p, act]) => {
-      const [x, w] = convInputs(p)
-      const bias = data([p.co], p.seed + 3)
-      await agree('native', `fused conv2d ${act} ${JSON.stringify(p)}`, [x, w, bias], (xx, ww, bb) =>
-        [tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: [p.sh, p.sw], pad: p.pad, bias: bb, activation: act, leakyreluAlpha: 0.3 })])
-    })
+    await property(
+      fc.tuple(convProblem, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu')),
+      async ([p, act]) => {
+        const [x, w] = convInputs(p)
+        const bias = data([p.co], p.seed + 3)
+        await agree('native', `fused conv2d ${act} ${JSON.stringify(p)}`, [x, w, bias], (xx, ww, bb) => [
+          tf.fused.conv2d({
+            x: xx as tf.Tensor4D,
+            filter: ww as tf.Tensor4D,
+            strides: [p.sh, p.sw],
+            pad: p.pad,
+            bias: bb,
+            activation: act,
+            leakyreluAlpha: 0.3
+          })
+        ])
+      }
+    )
     assert.ok(nativeRan(tf.FusedConv2D) >= RUNS, 'FusedConv2D ran on oneDNN')
   })
 
@@ -253,16 +367,25 @@ describe('native backend (oneDNN) matches cpu', () => {
     resetNativeKernelStats()
     const x = data([1, 7, 6, 2], 3)
     const w = data([3, 2, 2, 3], 4)
-    await agree('native', 'dilated conv2d', [x, w], (xx, ww) => [tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same', 'NHWC', 2)])
+    await agree('native', 'dilated conv2d', [x, w], (xx, ww) => [
+      tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same', 'NHWC', 2)
+    ])
     assert.equal(nativeKernelStats()[tf.Conv2D]?.fallback, 1, 'dilated conv2d fell back')
-    await agree('native', 'explicit-pad conv2d', [x, w], (xx, ww) =>
-      [tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, [[0, 0], [2, 1], [0, 3], [0, 0]])])
+    await agree('native', 'explicit-pad conv2d', [x, w], (xx, ww) => [
+      tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, [
+        [0, 0],
+        [2, 1],
+        [0, 3],
+        [0, 0]
+      ])
+    ])
     assert.equal(nativeKernelStats()[tf.Conv2D]?.native, 1, 'explicit padding ran on oneDNN')
     const a = data([4, 3], 5)
     const b = data([3, 5], 6)
     const alpha = data([5], 7)
-    await agree('native', 'prelu fused matMul', [a, b, alpha], (aa, bb, al) =>
-      [tf.fused.matMul({ a: aa as tf.Tensor2D, b: bb as tf.Tensor2D, activation: 'prelu', preluActivationWeights: al })])
+    await agree('native', 'prelu fused matMul', [a, b, alpha], (aa, bb, al) => [
+      tf.fused.matMul({ a: aa as tf.Tensor2D, b: bb as tf.Tensor2D, activation: 'prelu', preluActivationWeights: al })
+    ])
     assert.equal(nativeKernelStats()[tf._FusedMatMul]?.fallback, 1, 'prelu fell back')
   })
 
@@ -270,7 +393,8 @@ describe('native backend (oneDNN) matches cpu', () => {
     if (!need(t, 'native')) return
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName)
     assert.deepEqual(missingKernels('native', cpu), [])
-    for (const k of [...NATIVE_KERNELS, ...NATIVE_JS_KERNELS]) assert.notEqual(tf.getKernel(k, 'native')?.kernelFunc, tf.getKernel(k, 'cpu')?.kernelFunc, `${k} is overridden`)
+    for (const k of [...NATIVE_KERNELS, ...NATIVE_JS_KERNELS])
+      assert.notEqual(tf.getKernel(k, 'native')?.kernelFunc, tf.getKernel(k, 'cpu')?.kernelFunc, `${k} is overridden`)
   })
 })
 
@@ -279,7 +403,7 @@ describe('native backend (oneDNN) matches cpu', () => {
 // TypeScript loops (small tensors) and the addon's C++ loops (large ones) both, forced in turn.
 
 /** Values with the edge cases mixed in: ±0, NaN, ±∞, large and tiny magnitudes. */
-function special (shape: Array<number>, seed: number, scale = 1): Data {
+function special(shape: Array<number>, seed: number, scale = 1): Data {
   const d = data(shape, seed)
   const edge = [0, -0, NaN, Infinity, -Infinity, 30, -30, 1e-30, -1e-30]
   for (let i = 0; i < d.values.length; i++) {
@@ -290,7 +414,7 @@ function special (shape: Array<number>, seed: number, scale = 1): Data {
 }
 
 /** Exact agreement (NaN = NaN; +0 = −0), or within `rtol` of the cpu value. */
-function assertSame (got: Array<Float32Array>, want: Array<Float32Array>, what: string, rtol = 0): void {
+function assertSame(got: Array<Float32Array>, want: Array<Float32Array>, what: string, rtol = 0): void {
   assert.equal(got.length, want.length, `${what}: number of outputs`)
   for (let k = 0; k < want.length; k++) {
     assert.equal(got[k].length, want[k].length, `${what}: output ${k} size`)
@@ -305,7 +429,12 @@ function assertSame (got: Array<Float32Array>, want: Array<Float32Array>, what: 
 }
 
 /** Agreement with cpu, on both loops; where cpu throws (a tfjs gradient bug), native throws too. */
-async function same (what: string, inputs: Array<Data>, f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>, rtol = 0): Promise<void> {
+async function same(
+  what: string,
+  inputs: Array<Data>,
+  f: (...xs: Array<tf.Tensor>) => Array<tf.Tensor>,
+  rtol = 0
+): Promise<void> {
   let want: Array<Float32Array> | null = null
   try {
     want = await on('cpu', inputs, f)
@@ -329,38 +458,55 @@ const dim = fc.integer({ min: 1, max: 5 })
 const outShape = fc.array(dim, { minLength: 0, maxLength: 4 })
 
 /** Two broadcast-compatible shapes: equal, a scalar, a trailing or leading broadcast, or general. */
-const broadcastPair = fc.record({
-  out: outShape,
-  kind: fc.constantFrom('same', 'scalar', 'one', 'trailing', 'leading', 'general', 'lower-rank'),
-  cut: fc.nat(),
-  mask: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-  swap: fc.boolean(),
-  seed: fc.integer()
-}).map((p) => {
-  const r = p.out.length
-  const k = r === 0 ? 0 : p.cut % (r + 1)
-  const small: Array<number> = ({
-    same: () => [...p.out],
-    scalar: () => [],
-    one: () => [1],
-    trailing: () => [...new Array<number>(k).fill(1), ...p.out.slice(k)],
-    leading: () => [...p.out.slice(0, k), ...new Array<number>(r - k).fill(1)],
-    general: () => p.out.map((d, i) => (p.mask[i] ? 1 : d)),
-    'lower-rank': () => p.out.slice(k)
-  } as Record<string, () => Array<number>>)[p.kind]()
-  const [a, b] = p.swap ? [small, [...p.out]] : [[...p.out], small]
-  return { a, b, kind: p.kind, seed: p.seed }
-})
+const broadcastPair = fc
+  .record({
+    out: outShape,
+    kind: fc.constantFrom('same', 'scalar', 'one', 'trailing', 'leading', 'general', 'lower-rank'),
+    cut: fc.nat(),
+    mask: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    swap: fc.boolean(),
+    seed: fc.integer()
+  })
+  .map((p) => {
+    const r = p.out.length
+    const k = r === 0 ? 0 : p.cut % (r + 1)
+    const small: Array<number> = (
+      {
+        same: () => [...p.out],
+        scalar: () => [],
+        one: () => [1],
+        trailing: () => [...new Array<number>(k).fill(1), ...p.out.slice(k)],
+        leading: () => [...p.out.slice(0, k), ...new Array<number>(r - k).fill(1)],
+        general: () => p.out.map((d, i) => (p.mask[i] ? 1 : d)),
+        'lower-rank': () => p.out.slice(k)
+      } as Record<string, () => Array<number>>
+    )[p.kind]()
+    const [a, b] = p.swap ? [small, [...p.out]] : [[...p.out], small]
+    return { a, b, kind: p.kind, seed: p.seed }
+  })
 
 const BINARY_OPS: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
-  add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, maximum: tf.maximum, minimum: tf.minimum,
-  squaredDifference: tf.squaredDifference, greater: tf.greater, greaterEqual: tf.greaterEqual,
-  less: tf.less, lessEqual: tf.lessEqual, equal: tf.equal, notEqual: tf.notEqual
+  add: tf.add,
+  sub: tf.sub,
+  mul: tf.mul,
+  div: tf.div,
+  maximum: tf.maximum,
+  minimum: tf.minimum,
+  squaredDifference: tf.squaredDifference,
+  greater: tf.greater,
+  greaterEqual: tf.greaterEqual,
+  less: tf.less,
+  lessEqual: tf.lessEqual,
+  equal: tf.equal,
+  notEqual: tf.notEqual
 }
 
 const DIFFERENTIABLE_BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'squaredDifference']
 
-const UNARY_OPS: Record<string, { f: (x: tf.Tensor) => tf.Tensor; grad?: boolean; domain?: (x: tf.Tensor) => tf.Tensor }> = {
+const UNARY_OPS: Record<
+  string,
+  { f: (x: tf.Tensor) => tf.Tensor; grad?: boolean; domain?: (x: tf.Tensor) => tf.Tensor }
+> = {
   relu: { f: tf.relu, grad: true },
   relu6: { f: (x) => tf.relu6(x.mul(8)), grad: true },
   leakyRelu: { f: (x) => tf.leakyRelu(x, 0.2), grad: true },
@@ -385,20 +531,25 @@ const UNARY_OPS: Record<string, { f: (x: tf.Tensor) => tf.Tensor; grad?: boolean
 const LIBM = new Set(['elu', 'exp', 'log', 'softplus', 'sigmoid', 'tanh'])
 
 /** A shape and axes to reduce over: contiguous or not, negative, all, keepDims. */
-const reduceProblem = fc.record({
-  shape: fc.array(dim, { minLength: 0, maxLength: 4 }),
-  pick: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-  negative: fc.boolean(),
-  all: fc.boolean(),
-  keepDims: fc.boolean(),
-  seed: fc.integer()
-}).map((p) => {
-  const r = p.shape.length
-  const axes = p.shape.map((_, i) => i).filter((i) => p.pick[i]).map((i) => (p.negative ? i - r : i))
-  return { shape: p.shape, axis: p.all || axes.length === 0 ? undefined : axes, keepDims: p.keepDims, seed: p.seed }
-})
+const reduceProblem = fc
+  .record({
+    shape: fc.array(dim, { minLength: 0, maxLength: 4 }),
+    pick: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    negative: fc.boolean(),
+    all: fc.boolean(),
+    keepDims: fc.boolean(),
+    seed: fc.integer()
+  })
+  .map((p) => {
+    const r = p.shape.length
+    const axes = p.shape
+      .map((_, i) => i)
+      .filter((i) => p.pick[i])
+      .map((i) => (p.negative ? i - r : i))
+    return { shape: p.shape, axis: p.all || axes.length === 0 ? undefined : axes, keepDims: p.keepDims, seed: p.seed }
+  })
 
-function nativeCalls (kernels: Array<string>): number {
+function nativeCalls(kernels: Array<string>): number {
   const st = nativeKernelStats()
   return kernels.reduce((n, k) => n + (st[k]?.native ?? 0), 0)
 }
@@ -407,9 +558,15 @@ describe('native element-wise kernels match cpu', () => {
   it('binary ops with equal shapes, scalars, trailing, leading and general broadcasts: values', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(fc.tuple(broadcastPair, fc.constantFrom(...Object.keys(BINARY_OPS))), async ([p, op]) => {
-      await same(`${op} ${JSON.stringify(p)}`, [special(p.a, p.seed), special(p.b, p.seed + 1)], (a, b) => [BINARY_OPS[op](a, b)])
-    }, 4 * RUNS)
+    await property(
+      fc.tuple(broadcastPair, fc.constantFrom(...Object.keys(BINARY_OPS))),
+      async ([p, op]) => {
+        await same(`${op} ${JSON.stringify(p)}`, [special(p.a, p.seed), special(p.b, p.seed + 1)], (a, b) => [
+          BINARY_OPS[op](a, b)
+        ])
+      },
+      4 * RUNS
+    )
     // The same shapes with a repeated operand, so that equal elements meet (Equal, ≥, Maximum…).
     await property(fc.tuple(broadcastPair, fc.constantFrom(...Object.keys(BINARY_OPS))), async ([p, op]) => {
       await same(`${op}(x, x) ${JSON.stringify(p)}`, [special(p.a, p.seed)], (a) => [BINARY_OPS[op](a, a)])
@@ -420,19 +577,38 @@ describe('native element-wise kernels match cpu', () => {
   it('binary ops: gradients with broadcasting (Sum over the broadcast axes)', async (t) => {
     if (!need(t, 'native')) return
     await property(fc.tuple(broadcastPair, fc.constantFrom(...DIFFERENTIABLE_BINARY)), async ([p, op]) => {
-      const outS = tf.tidy(() => tf.broadcastTo(tf.zeros(p.a), tf.broadcast_util.assertAndGetBroadcastShape(p.a, p.b)).shape)
-      await same(`${op} gradient ${JSON.stringify(p)}`, [data(p.a, p.seed), data(p.b, p.seed + 1), data(outS, p.seed + 2)],
-        (a, b, r) => [...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => BINARY_OPS[op](x, y).mul(r).sum())([a, b])], 1e-6)
+      const outS = tf.tidy(
+        () => tf.broadcastTo(tf.zeros(p.a), tf.broadcast_util.assertAndGetBroadcastShape(p.a, p.b)).shape
+      )
+      await same(
+        `${op} gradient ${JSON.stringify(p)}`,
+        [data(p.a, p.seed), data(p.b, p.seed + 1), data(outS, p.seed + 2)],
+        (a, b, r) => [
+          ...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => BINARY_OPS[op](x, y).mul(r).sum())([a, b])
+        ],
+        1e-6
+      )
     })
   })
 
   it('bias add [B, n] + [n] and per-row scale [B, n] · [B, 1] use the fast paths', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(fc.record({ b: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 1, max: 9 }), seed: fc.integer() }), async (p) => {
-      await same(`bias add ${JSON.stringify(p)}`, [data([p.b, p.n], p.seed), data([p.n], p.seed + 1), data([p.b, 1], p.seed + 2)],
-        (x, bias, s) => [tf.add(x, bias), tf.mul(x, s), tf.sub(s, x), ...tf.grads((u: tf.Tensor, v: tf.Tensor): tf.Scalar => tf.add(u, v).relu().sum())([x, bias])])
-    })
+    await property(
+      fc.record({ b: fc.integer({ min: 1, max: 6 }), n: fc.integer({ min: 1, max: 9 }), seed: fc.integer() }),
+      async (p) => {
+        await same(
+          `bias add ${JSON.stringify(p)}`,
+          [data([p.b, p.n], p.seed), data([p.n], p.seed + 1), data([p.b, 1], p.seed + 2)],
+          (x, bias, s) => [
+            tf.add(x, bias),
+            tf.mul(x, s),
+            tf.sub(s, x),
+            ...tf.grads((u: tf.Tensor, v: tf.Tensor): tf.Scalar => tf.add(u, v).relu().sum())([x, bias])
+          ]
+        )
+      }
+    )
     const st = nativeKernelStats()
     assert.equal(st[tf.Add]?.fallback ?? 0, 0, 'bias add never fell back')
     assert.equal(st[tf.Multiply]?.fallback ?? 0, 0, 'row scale never fell back')
@@ -453,32 +629,50 @@ describe('native element-wise kernels match cpu', () => {
   it('unary ops: values (edge cases included) and gradients', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    await property(fc.tuple(outShape, fc.constantFrom(...Object.keys(UNARY_OPS)), fc.integer()), async ([shape, op, seed]) => {
-      const u = UNARY_OPS[op]
-      const rtol = LIBM.has(op) ? 1e-6 : 0
-      await same(`${op} ${JSON.stringify(shape)}`, [special(shape, seed, 3)], (x) => [u.f(x)], rtol)
-      if (u.grad === true) {
-        await same(`${op} gradient ${JSON.stringify(shape)}`, [data(shape, seed), data(shape, seed + 1)], (x, r) => {
-          const dom = u.domain ?? ((y: tf.Tensor) => y)
-          return [tf.grad((y: tf.Tensor): tf.Scalar => u.f(dom(y)).mul(r).sum())(x)]
-        }, 1e-6)
+    await property(
+      fc.tuple(outShape, fc.constantFrom(...Object.keys(UNARY_OPS)), fc.integer()),
+      async ([shape, op, seed]) => {
+        const u = UNARY_OPS[op]
+        const rtol = LIBM.has(op) ? 1e-6 : 0
+        await same(`${op} ${JSON.stringify(shape)}`, [special(shape, seed, 3)], (x) => [u.f(x)], rtol)
+        if (u.grad === true) {
+          await same(
+            `${op} gradient ${JSON.stringify(shape)}`,
+            [data(shape, seed), data(shape, seed + 1)],
+            (x, r) => {
+              const dom = u.domain ?? ((y: tf.Tensor) => y)
+              return [tf.grad((y: tf.Tensor): tf.Scalar => u.f(dom(y)).mul(r).sum())(x)]
+            },
+            1e-6
+          )
+        }
       }
-    })
-    assert.ok(nativeCalls([tf.Relu, tf.LeakyRelu, tf.Step, tf.Exp, tf.Tanh, tf.Sigmoid, tf.Softplus, tf.Sqrt]) > 0, 'fast paths ran')
+    )
+    assert.ok(
+      nativeCalls([tf.Relu, tf.LeakyRelu, tf.Step, tf.Exp, tf.Tanh, tf.Sigmoid, tf.Softplus, tf.Sqrt]) > 0,
+      'fast paths ran'
+    )
   })
 
   it('select (where): values, gradients, and the rank-1 condition falls back', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
     await property(fc.tuple(outShape, fc.integer()), async ([shape, seed]) => {
-      await same(`where ${JSON.stringify(shape)}`, [special(shape, seed), data(shape, seed + 1), data(shape, seed + 2), data(shape, seed + 3)], (c, a, b, r) =>
-        [tf.where(tf.greater(c, 0), a, b), ...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.where(tf.greater(c, 0), x, y).mul(r).sum())([a, b])])
+      await same(
+        `where ${JSON.stringify(shape)}`,
+        [special(shape, seed), data(shape, seed + 1), data(shape, seed + 2), data(shape, seed + 3)],
+        (c, a, b, r) => [
+          tf.where(tf.greater(c, 0), a, b),
+          ...tf.grads((x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.where(tf.greater(c, 0), x, y).mul(r).sum())([a, b])
+        ]
+      )
     })
     assert.ok(nativeCalls([tf.Select]) > 0, 'Select ran natively')
     resetNativeKernelStats()
     // tf.where broadcasts the condition first; the kernel itself also takes a rank-1 one.
-    await same('Select with a rank-1 condition', [data([3], 1), data([3, 4], 2), data([3, 4], 3)], (c, a, b) =>
-      [tf.engine().runKernel(tf.Select, { condition: tf.greater(c, 0), t: a, e: b }) as tf.Tensor])
+    await same('Select with a rank-1 condition', [data([3], 1), data([3, 4], 2), data([3, 4], 3)], (c, a, b) => [
+      tf.engine().runKernel(tf.Select, { condition: tf.greater(c, 0), t: a, e: b }) as tf.Tensor
+    ])
     assert.equal(nativeKernelStats()[tf.Select]?.fallback, 2, 'rank-1 condition fell back')
   })
 
@@ -486,9 +680,24 @@ describe('native element-wise kernels match cpu', () => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
     await property(reduceProblem, async (p) => {
-      await same(`sum/mean ${JSON.stringify(p)}`, [special(p.shape, p.seed)], (x) => [tf.sum(x, p.axis, p.keepDims), tf.mean(x, p.axis, p.keepDims)])
-      await same(`sum/mean gradients ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) =>
-        [tf.grad((y: tf.Tensor): tf.Scalar => tf.sum(y, p.axis, p.keepDims).square().sum().add(tf.mean(y, p.axis, p.keepDims).sum()))(x)], 1e-6)
+      await same(`sum/mean ${JSON.stringify(p)}`, [special(p.shape, p.seed)], (x) => [
+        tf.sum(x, p.axis, p.keepDims),
+        tf.mean(x, p.axis, p.keepDims)
+      ])
+      await same(
+        `sum/mean gradients ${JSON.stringify(p)}`,
+        [data(p.shape, p.seed)],
+        (x) => [
+          tf.grad((y: tf.Tensor): tf.Scalar =>
+            tf
+              .sum(y, p.axis, p.keepDims)
+              .square()
+              .sum()
+              .add(tf.mean(y, p.axis, p.keepDims).sum())
+          )(x)
+        ],
+        1e-6
+      )
     })
     assert.ok(nativeCalls([tf.Sum, tf.Mean]) > 0, 'Sum and Mean ran natively')
     assert.ok((nativeKernelStats()[tf.Sum]?.fallback ?? 0) > 0, 'scattered axes fell back')
@@ -497,22 +706,25 @@ describe('native element-wise kernels match cpu', () => {
   it('slice and split (concat’s gradient): values and gradients, any axis', async (t) => {
     if (!need(t, 'native')) return
     resetNativeKernelStats()
-    const sliceProblem = fc.record({
-      shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
-      seed: fc.integer({ min: 1, max: 1000 }),
-      at: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 8, maxLength: 8 })
-    }).map((p) => {
-      const begin = p.shape.map((d, i) => Math.floor(p.at[i] * d))
-      const size = p.shape.map((d, i) => Math.max(1, Math.floor(p.at[i + 4] * (d - begin[i]))))
-      const axis = Math.floor(p.at[7] * p.shape.length) % p.shape.length
-      return { shape: p.shape, seed: p.seed, begin, size, axis }
-    })
+    const sliceProblem = fc
+      .record({
+        shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+        seed: fc.integer({ min: 1, max: 1000 }),
+        at: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 8, maxLength: 8 })
+      })
+      .map((p) => {
+        const begin = p.shape.map((d, i) => Math.floor(p.at[i] * d))
+        const size = p.shape.map((d, i) => Math.max(1, Math.floor(p.at[i + 4] * (d - begin[i]))))
+        const axis = Math.floor(p.at[7] * p.shape.length) % p.shape.length
+        return { shape: p.shape, seed: p.seed, begin, size, axis }
+      })
     await property(sliceProblem, async (p) => {
       await same(`slice ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) => [tf.slice(x, p.begin, p.size)])
       const parts = p.shape[p.axis] >= 2 ? [1, p.shape[p.axis] - 1] : [p.shape[p.axis]]
       await same(`split ${JSON.stringify(p)}`, [data(p.shape, p.seed)], (x) => tf.split(x, parts, p.axis))
       await same(`concat gradient ${JSON.stringify(p)}`, [data(p.shape, p.seed), data(p.shape, p.seed + 1)], (x, y) =>
-        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], p.axis).square().sum())([x, y]))
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], p.axis).square().sum())([x, y])
+      )
     })
     assert.ok(nativeCalls([tf.Slice, tf.SplitV]) > 0, 'Slice and SplitV ran natively')
   })
@@ -524,7 +736,13 @@ describe('native element-wise kernels match cpu', () => {
       const v2 = tf.variable(w2)
       const opt = tf.train.adam(0.01, 0.5, 0.999)
       for (let i = 0; i < 3; i++) {
-        opt.minimize(() => tf.leakyRelu(tf.add(tf.matMul(tf.relu(tf.matMul(x, v1)), v2), 0.1), 0.2).square().mean() as tf.Scalar)
+        opt.minimize(
+          () =>
+            tf
+              .leakyRelu(tf.add(tf.matMul(tf.relu(tf.matMul(x, v1)), v2), 0.1), 0.2)
+              .square()
+              .mean() as tf.Scalar
+        )
       }
       const out = [v1.clone(), v2.clone()]
       opt.dispose()
@@ -550,14 +768,20 @@ describe('wasm training kernels match cpu', () => {
 
   it('conv2d: values and gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', async (t) => {
     if (!need(t, 'wasm')) return
-    await property(convProblem, async (p) => agree('wasm', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
+    await property(convProblem, async (p) =>
+      agree('wasm', `conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p))
+    )
   })
 
   it('conv2d gradients when the im2col buffer is split over the batch', async (t) => {
     if (!need(t, 'wasm')) return
     setWasmIm2colLimit(40)
     try {
-      await property(convProblem.map((p) => ({ ...p, n: 3 })), async (p) => agree('wasm', `split conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p)))
+      await property(
+        convProblem.map((p) => ({ ...p, n: 3 })),
+        async (p) =>
+          agree('wasm', `split conv2d ${JSON.stringify(p)}`, convInputs(p), (x, w, r) => convAndGrads(x, w, r, p))
+      )
     } finally {
       setWasmIm2colLimit(1 << 24)
     }
@@ -565,36 +789,56 @@ describe('wasm training kernels match cpu', () => {
 
   it('conv2dTranspose: values and gradients', async (t) => {
     if (!need(t, 'wasm')) return
-    await property(tconvProblem, async (p) => agree('wasm', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p)))
+    await property(tconvProblem, async (p) =>
+      agree('wasm', `conv2dTranspose ${JSON.stringify(p)}`, tconvInputs(p), (x, w, r) => tconvAndGrads(x, w, r, p))
+    )
   })
 
   it('matMul with transposes: values and gradients', async (t) => {
     if (!need(t, 'wasm')) return
     // wasm's BatchMatMul broadcasts batch dims like cpu only for equal batches or a 1.
-    await property(matmulProblem, async (p) => agree('wasm', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) => matmulAndGrads(a, b, r, p)))
+    await property(matmulProblem, async (p) =>
+      agree('wasm', `matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) => matmulAndGrads(a, b, r, p))
+    )
   })
 
   it('fused matMul with transposes, bias and activations', async (t) => {
     if (!need(t, 'wasm')) return
     const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))
-    await property(fc.tuple(twoD, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu', 'sigmoid')), async ([p, act]) => {
-      const [a, b, r, bias] = matmulInputs(p)
-      await agree('wasm', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) => fusedValues(x, y, z, p, act))
-      if (act === 'linear' || act === 'relu') {
-        await agree('wasm', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) => fusedGrads(x, y, rr, z, p, act))
+    await property(
+      fc.tuple(twoD, fc.constantFrom<tf.fused.Activation>('linear', 'relu', 'leakyrelu', 'sigmoid')),
+      async ([p, act]) => {
+        const [a, b, r, bias] = matmulInputs(p)
+        await agree('wasm', `fused matMul ${act} ${JSON.stringify(p)}`, [a, b, bias], (x, y, z) =>
+          fusedValues(x, y, z, p, act)
+        )
+        if (act === 'linear' || act === 'relu') {
+          await agree('wasm', `fused matMul grads ${act} ${JSON.stringify(p)}`, [a, b, r, bias], (x, y, rr, z) =>
+            fusedGrads(x, y, rr, z, p, act)
+          )
+        }
       }
-    })
+    )
   })
 
   it('activation gradients (relu, leakyRelu, tanh, sigmoid, softplus)', async (t) => {
     if (!need(t, 'wasm')) return
     const acts: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-      relu: (x) => tf.relu(x), leakyRelu: (x) => tf.leakyRelu(x, 0.2), tanh: (x) => tf.tanh(x), sigmoid: (x) => tf.sigmoid(x), softplus: (x) => tf.softplus(x)
+      relu: (x) => tf.relu(x),
+      leakyRelu: (x) => tf.leakyRelu(x, 0.2),
+      tanh: (x) => tf.tanh(x),
+      sigmoid: (x) => tf.sigmoid(x),
+      softplus: (x) => tf.softplus(x)
     }
-    await property(fc.tuple(fc.constantFrom(...Object.keys(acts)), fc.integer({ min: 1, max: 40 }), fc.integer()), async ([name, n, seed]) => {
-      await agree('wasm', `${name} gradient`, [data([n], seed), data([n], seed + 1)], (x, r) =>
-        [acts[name](x), tf.grad((y: tf.Tensor) => acts[name](y).mul(r).sum())(x)])
-    })
+    await property(
+      fc.tuple(fc.constantFrom(...Object.keys(acts)), fc.integer({ min: 1, max: 40 }), fc.integer()),
+      async ([name, n, seed]) => {
+        await agree('wasm', `${name} gradient`, [data([n], seed), data([n], seed + 1)], (x, r) => [
+          acts[name](x),
+          tf.grad((y: tf.Tensor) => acts[name](y).mul(r).sum())(x)
+        ])
+      }
+    )
   })
 })
 
@@ -610,12 +854,20 @@ describe('no leaks', () => {
         const b = tf.randomUniform([6, 7], -1, 1, 'float32', 4) as tf.Tensor2D
         const step = (): void => {
           const out = tf.tidy(() => {
-            const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor): tf.Scalar => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same').square().sum())([x, w])
-            const [ga, gb] = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar => tf.matMul(aa, bb, false, true).relu().sum())([a, b])
+            const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor): tf.Scalar =>
+              tf
+                .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')
+                .square()
+                .sum()
+            )([x, w])
+            const [ga, gb] = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar =>
+              tf.matMul(aa, bb, false, true).relu().sum()
+            )([a, b])
             const tc = tf.conv2dTranspose(tf.conv2d(x, w, 2, 'same'), w, [2, 9, 9, 3], 2, 'same')
             const mask = tf.greater(b.slice([0, 0], [5, 7]), 0)
             const ew = tf.grads((aa: tf.Tensor, bb: tf.Tensor): tf.Scalar =>
-              tf.where(mask, tf.leakyRelu(aa, 0.2), tf.sigmoid(aa)).add(tf.sum(bb, 0)).mul(aa.div(2)).square().mean())([a, b])
+              tf.where(mask, tf.leakyRelu(aa, 0.2), tf.sigmoid(aa)).add(tf.sum(bb, 0)).mul(aa.div(2)).square().mean()
+            )([a, b])
             return tf.addN([gx.sum(), gw.sum(), ga.sum(), gb.sum(), tc.sum(), ew[0].sum(), ew[1].sum()])
           })
           out.dataSync()

@@ -86,7 +86,10 @@ describe('Fréchet distance', () => {
         for (let j = 0; j < n; j++) {
           let s = 0
           for (let k = 0; k < n; k++) s += vectors[i * n + k] * values[k] * vectors[j * n + k]
-          assert.ok(Math.abs(s - a[i * n + j]) < 1e-9 * (1 + Math.abs(a[i * n + j])), `n ${n} (${i}, ${j}): ${s} vs ${a[i * n + j]}`)
+          assert.ok(
+            Math.abs(s - a[i * n + j]) < 1e-9 * (1 + Math.abs(a[i * n + j])),
+            `n ${n} (${i}, ${j}): ${s} vs ${a[i * n + j]}`
+          )
         }
       }
     }
@@ -109,7 +112,10 @@ describe('Fréchet distance', () => {
   it('has the closed form Σ(√a − √b)² for diagonal covariances, is 0 against itself and d·δ² under a shift δ of every feature', () => {
     const a = Float64Array.of(4, 0, 0, 9)
     const b = Float64Array.of(1, 0, 0, 16)
-    assert.ok(Math.abs(frechetDistance(new Float64Array(2), a, new Float64Array(2), b, 2) - ((2 - 1) ** 2 + (3 - 4) ** 2)) < 1e-12)
+    assert.ok(
+      Math.abs(frechetDistance(new Float64Array(2), a, new Float64Array(2), b, 2) - ((2 - 1) ** 2 + (3 - 4) ** 2)) <
+        1e-12
+    )
     const u = rng(5)
     const d = 16
     const n = 400
@@ -117,7 +123,13 @@ describe('Fréchet distance', () => {
     assert.ok(frechetOfFeatures(x, n, x, n, d) < 1e-6)
     let last = 0
     for (const delta of [0.1, 0.5, 1, 2]) {
-      const fd = frechetOfFeatures(x, n, x.map((v) => v + delta), n, d)
+      const fd = frechetOfFeatures(
+        x,
+        n,
+        x.map((v) => v + delta),
+        n,
+        d
+      )
       assert.ok(Math.abs(fd - d * delta * delta) < 1e-3 * d * delta * delta, `δ ${delta}: ${fd}`)
       assert.ok(fd > last)
       last = fd
@@ -134,9 +146,14 @@ describe('Fréchet distance', () => {
 describe('the metric registry', () => {
   it('the data kinds offer exactly the metrics that apply to them, and default to some of those', () => {
     for (const kind of IMAGE_KINDS) {
-      const applies = Object.entries(imageMetrics).filter(([, m]) => m.kinds.includes(kind)).map(([k]) => k)
+      const applies = Object.entries(imageMetrics)
+        .filter(([, m]) => m.kinds.includes(kind))
+        .map(([k]) => k)
       assert.deepEqual([...IMAGE_METRICS[kind]].sort(), applies.sort(), kind)
-      assert.ok(DEFAULT_IMAGE_METRICS[kind].every((m) => applies.includes(m)), kind)
+      assert.ok(
+        DEFAULT_IMAGE_METRICS[kind].every((m) => applies.includes(m)),
+        kind
+      )
     }
   })
 })
@@ -146,10 +163,16 @@ describe('mode histograms', () => {
     const one = modeCount(new Uint16Array(2600).fill(417), 1000)
     assert.deepEqual([one.modes, one.histogram.reduce((a, b) => a + b, 0)], [1, 2600])
     assert.ok(Math.abs(one.kl - Math.log(1000)) < 1e-12)
-    const all = modeCount(Uint16Array.from({ length: 3000 }, (_, i) => i % 1000), 1000)
+    const all = modeCount(
+      Uint16Array.from({ length: 3000 }, (_, i) => i % 1000),
+      1000
+    )
     assert.deepEqual([all.modes, all.histogram.reduce((a, b) => a + b, 0)], [1000, 3000])
     assert.ok(Math.abs(all.kl) < 1e-12)
-    const half = modeCount(Uint16Array.from({ length: 1000 }, (_, i) => i % 500), 1000)
+    const half = modeCount(
+      Uint16Array.from({ length: 1000 }, (_, i) => i % 500),
+      1000
+    )
     assert.ok(Math.abs(half.kl - Math.log(2)) < 1e-12)
   })
 })
@@ -166,16 +189,30 @@ describe('precision and recall of distributions', () => {
       return s
     }
     const radii = (a: Float32Array, m: number): Array<number> =>
-      Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => dist(a, i, a, j)).sort((p, q) => p - q)[3])
+      Array.from(
+        { length: m },
+        (_, i) => Array.from({ length: m }, (_, j) => dist(a, i, a, j)).sort((p, q) => p - q)[3]
+      )
     const share = (probe: Float32Array, pm: number, support: Float32Array, sm: number): number => {
       const r = radii(support, sm)
-      return Array.from({ length: pm }, (_, i) => r.some((ri, j) => dist(probe, i, support, j) <= ri)).filter(Boolean).length / pm
+      return (
+        Array.from({ length: pm }, (_, i) => r.some((ri, j) => dist(probe, i, support, j) <= ri)).filter(Boolean)
+          .length / pm
+      )
     }
-    for (const [m, spread, shift] of [[60, 1, 0], [120, 0.5, 0.7], [200, 2, 0.3]]) {
+    for (const [m, spread, shift] of [
+      [60, 1, 0],
+      [120, 0.5, 0.7],
+      [200, 2, 0.3]
+    ]) {
       const y = Float32Array.from({ length: m * d }, () => spread * normal(u) + shift)
       const got = precisionRecall(x, n, y, m, d)
       const want = { precision: share(y, m, x, n), recall: share(x, n, y, m) }
-      assert.ok(Math.abs(got.precision - want.precision) <= 1 / m + 1e-12 && Math.abs(got.recall - want.recall) <= 1 / n + 1e-12, `${JSON.stringify(got)} vs ${JSON.stringify(want)}`)
+      assert.ok(
+        Math.abs(got.precision - want.precision) <= 1 / m + 1e-12 &&
+          Math.abs(got.recall - want.recall) <= 1 / n + 1e-12,
+        `${JSON.stringify(got)} vs ${JSON.stringify(want)}`
+      )
     }
   })
 
@@ -183,7 +220,16 @@ describe('precision and recall of distributions', () => {
     assert.deepEqual(precisionRecall(x, n, x, n, d), { precision: 1, recall: 1 })
   })
   it('a far-shifted set: 0 and 0; a collapsed set (one corner of the data): high precision, low recall', () => {
-    assert.deepEqual(precisionRecall(x, n, x.map((v) => v + 50), n, d), { precision: 0, recall: 0 })
+    assert.deepEqual(
+      precisionRecall(
+        x,
+        n,
+        x.map((v) => v + 50),
+        n,
+        d
+      ),
+      { precision: 0, recall: 0 }
+    )
     // in the plane: the points of one corner (x > 0.8) as a collapsed generator
     const plane = Float32Array.from({ length: 2 * n }, () => normal(u))
     const corner: Array<number> = []
@@ -246,7 +292,10 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     console.log(`# real Stacked MNIST: ${r.modes} modes, KL ${r.kl.toFixed(4)}`)
     assert.ok(r.modes >= 990, `${r.modes}`)
     assert.ok(r.kl < 0.05, `${r.kl}`)
-    assert.equal(r.histogram.reduce((a, b) => a + b, 0), 26000)
+    assert.equal(
+      r.histogram.reduce((a, b) => a + b, 0),
+      26000
+    )
     // the classified triples agree with the true labels for most samples
     const got = classesOf(c, examples(set, 1000), 1000, 'channels')
     assert.ok(got.filter((g, i) => g === set.labels[i]).length > 950)
@@ -270,7 +319,9 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     for (let i = 0; i < grey.length; i++) tripled.fill(grey[i], 3 * i, 3 * i + 3)
     const joint = inceptionScore(c, tripled, n, 'channels')
     const single = inceptionScore(c, grey, n, 'grey')
-    console.log(`# inception score: real test digits ${single.toFixed(2)}; the same digits in all three channels ${joint.toFixed(2)}`)
+    console.log(
+      `# inception score: real test digits ${single.toFixed(2)}; the same digits in all three channels ${joint.toFixed(2)}`
+    )
     assert.ok(single > 8 && single < 10.01)
     // channels classified apart give each triple a sharper joint p(y|x), so a little above 10; a score
     // from per-channel marginals would be near single³ ≈ 800
@@ -310,7 +361,9 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     const vsNoise = await independentCritic(noise, 8, train, test, o)
     const vsReal = await independentCritic(real, 8, train, test, o)
     real.free()
-    console.log(`# independent critic: real vs noise ${vsNoise.wasserstein.toFixed(3)}, real vs real ${vsReal.wasserstein.toFixed(3)}`)
+    console.log(
+      `# independent critic: real vs noise ${vsNoise.wasserstein.toFixed(3)}, real vs real ${vsReal.wasserstein.toFixed(3)}`
+    )
     assert.ok(vsNoise.wasserstein > 1, JSON.stringify(vsNoise))
     assert.ok(Math.abs(vsReal.wasserstein) < 0.2 * vsNoise.wasserstein, JSON.stringify(vsReal))
     assert.equal(tf.memory().numTensors, before)
@@ -321,16 +374,26 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     const G = sampler(test, 0, 3000, 4)
     const E = mlp([784, 4], { input: [28, 28, 1], name: 'E' })
     const before = tf.memory().numTensors
-    const r = await evaluateImages(['frechet', 'inceptionScore', 'precisionRecall', 'reconstruction'], { kind: 'mnist', nets: { G, E }, latent: 4, samples: 1000 })
+    const r = await evaluateImages(['frechet', 'inceptionScore', 'precisionRecall', 'reconstruction'], {
+      kind: 'mnist',
+      nets: { G, E },
+      latent: 4,
+      samples: 1000
+    })
     console.log(`# registry on a sampler of real test digits: ${JSON.stringify(r)}`)
     assert.equal(tf.memory().numTensors, before)
     assert.ok(r.frechet < 5 && r.inceptionScore > 8 && r.precision > 0.6 && r.recall > 0.6, JSON.stringify(r))
     assert.ok(r.reconstructionL1 > 0)
-    await assert.rejects(evaluateImages(['fid'], { kind: 'mnist', nets: { G }, latent: 4 }), /unknown metric "fid"; known: stackedModes, frechet/)
-    await assert.rejects(evaluateImages(['stackedModes'], { kind: 'mnist', nets: { G }, latent: 4 }), /does not apply to mnist/)
+    await assert.rejects(
+      evaluateImages(['fid'], { kind: 'mnist', nets: { G }, latent: 4 }),
+      /unknown metric "fid"; known: stackedModes, frechet/
+    )
+    await assert.rejects(
+      evaluateImages(['stackedModes'], { kind: 'mnist', nets: { G }, latent: 4 }),
+      /does not apply to mnist/
+    )
     await assert.rejects(evaluateImages(['reconstruction'], { kind: 'mnist', nets: { G }, latent: 4 }), /needs net E/)
     G.free()
     E.dispose()
   })
 })
-

@@ -38,42 +38,46 @@ const build = (name: ModelName, arch: Arch): { game: Game; nets: Binding } => {
 }
 
 for (const backend of testBackends) {
-describe(`every model compiles, trains and leaks nothing, on ${backend}`, () => {
-  before(() => useBackend(backend))
-  after(() => useBackend('cpu'))
-  const cases: Array<[ModelName, Arch]> = [
-    ...(Object.keys(models) as Array<ModelName>).map((m): [ModelName, Arch] => [m, 'mlp']),
-    ['alphaGan', 'conv'],
-    ['wganGp', 'conv']
-  ]
-  for (const [name, arch] of cases) {
-    it(`${name} (${arch})`, async () => {
-      const { game, nets } = build(name, arch)
-      const x = tf.randomUniform([2, 28, 28, 1], -1, 1, 'float32', 1)
-      const compiled = compileGame(game, nets, { seed: 1 })
-      const period = Math.max(...game.players.map((p) => p.every))
-      let report = compiled.step(x)
-      for (let i = 1; i < period; i++) report = compiled.step(x)
-      const n = tf.memory().numTensors
-      for (let i = 0; i < period; i++) report = compiled.step(x)
-      assert.equal(tf.memory().numTensors, n, 'tensors after warm-up')
-      const values = await readValues(report)
-      for (const p of game.players) assert.ok(p.name in values, `player ${p.name} reported`)
-      for (const label of game.players.flatMap((p) => L.labelsOf(p.loss).map((l) => `${p.name}/${l}`))) {
-        assert.ok(label in values, `named term ${label} reported`)
-      }
-      compiled.dispose()
-      disposeAll(nets)
-      x.dispose()
-    })
-  }
-})
+  describe(`every model compiles, trains and leaks nothing, on ${backend}`, () => {
+    before(() => useBackend(backend))
+    after(() => useBackend('cpu'))
+    const cases: Array<[ModelName, Arch]> = [
+      ...(Object.keys(models) as Array<ModelName>).map((m): [ModelName, Arch] => [m, 'mlp']),
+      ['alphaGan', 'conv'],
+      ['wganGp', 'conv']
+    ]
+    for (const [name, arch] of cases) {
+      it(`${name} (${arch})`, async () => {
+        const { game, nets } = build(name, arch)
+        const x = tf.randomUniform([2, 28, 28, 1], -1, 1, 'float32', 1)
+        const compiled = compileGame(game, nets, { seed: 1 })
+        const period = Math.max(...game.players.map((p) => p.every))
+        let report = compiled.step(x)
+        for (let i = 1; i < period; i++) report = compiled.step(x)
+        const n = tf.memory().numTensors
+        for (let i = 0; i < period; i++) report = compiled.step(x)
+        assert.equal(tf.memory().numTensors, n, 'tensors after warm-up')
+        const values = await readValues(report)
+        for (const p of game.players) assert.ok(p.name in values, `player ${p.name} reported`)
+        for (const label of game.players.flatMap((p) => L.labelsOf(p.loss).map((l) => `${p.name}/${l}`))) {
+          assert.ok(label in values, `named term ${label} reported`)
+        }
+        compiled.dispose()
+        disposeAll(nets)
+        x.dispose()
+      })
+    }
+  })
 }
 
 describe('model reductions (docs/ARCHITECTURE.md §6)', () => {
   it('α-GAN with the density-ratio terms weighted 0 is AAE, symbolically and in gradients', () => {
     const drop = (t: L.Loss): L.Loss =>
-      t._tag === 'Sum' ? L.sum(...t.terms.map(drop)) : t._tag === 'Named' && t.label.startsWith('ratio') ? L.scale(0, t) : t
+      t._tag === 'Sum'
+        ? L.sum(...t.terms.map(drop))
+        : t._tag === 'Named' && t.label.startsWith('ratio')
+          ? L.scale(0, t)
+          : t
     const alpha0 = drop(alphaGanObjective(2))
     const aae = models.aae({ data: [3], prior: [2], nets: f.signatures }, { lambda: 2 }).players[0].loss
     assert.ok(L.Eq.equals(alpha0, aae))
@@ -86,7 +90,11 @@ describe('model reductions (docs/ARCHITECTURE.md §6)', () => {
     fc.assert(
       fc.property(getDataExpr(2), (s) =>
         withInputs(f.nets, f, (run) =>
-          agree(run(L.neg(L.densityRatio('D', s)), f.vars), run(L.add(L.nonSaturating('D', s), L.minimax('D', s)), f.vars), float32)
+          agree(
+            run(L.neg(L.densityRatio('D', s)), f.vars),
+            run(L.add(L.nonSaturating('D', s), L.minimax('D', s)), f.vars),
+            float32
+          )
         )
       ),
       { seed: 11, numRuns: 25 }
@@ -111,9 +119,13 @@ describe('the α-GAN code critic (the paper’s v1 erratum)', () => {
     const own = fixture(5)
     const z = tf.randomNormal([1000, 2], 0, 1, 'float32', 3)
     const gap = (): number =>
-      tf.tidy(() => tf.sub(tf.mean(own.nets.C.apply(z)), tf.mean(own.nets.C.apply(own.nets.E.apply(own.data)))).dataSync()[0])
+      tf.tidy(
+        () => tf.sub(tf.mean(own.nets.C.apply(z)), tf.mean(own.nets.C.apply(own.nets.E.apply(own.data)))).dataSync()[0]
+      )
     const before = gap()
-    const compiled = compileGame(worldGame(own, [player('p', nets, loss, { optimizer: adam(0.01) })]), own.nets, { seed: 2 })
+    const compiled = compileGame(worldGame(own, [player('p', nets, loss, { optimizer: adam(0.01) })]), own.nets, {
+      seed: 2
+    })
     for (let i = 0; i < 20; i++) compiled.step(own.data)
     compiled.dispose()
     const after = gap()

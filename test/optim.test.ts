@@ -9,7 +9,14 @@ import { adamUpdater } from '../src/compile/optim.ts'
 import { testBackends, useBackend } from './backend.ts'
 
 /** Three Adam steps on random variables and gradients: ours against tf.train.adam. */
-const agreesWithTfjs = (shape: ReadonlyArray<number>, seed: number, lr: number, b1: number, b2: number, cloneFirst: boolean): boolean => {
+const agreesWithTfjs = (
+  shape: ReadonlyArray<number>,
+  seed: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  cloneFirst: boolean
+): boolean => {
   const [ours, theirs] = tf.tidy(() => {
     const init = tf.randomNormal([...shape], 0, 1, 'float32', seed)
     return [tf.variable(init.clone(), true), tf.variable(init.clone(), true)]
@@ -57,17 +64,25 @@ for (const backend of testBackends) {
     it('updates in place where the memory is the variable’s own, and only there', async () => {
       await useBackend(backend)
       // made in a tidy, so the initial tensors are freed and the variables own their memory
-      const [w, m, v] = tf.tidy(() => [tf.variable(tf.ones([3])), tf.variable(tf.zeros([3])), tf.variable(tf.zeros([3]))])
+      const [w, m, v] = tf.tidy(() => [
+        tf.variable(tf.ones([3])),
+        tf.variable(tf.zeros([3])),
+        tf.variable(tf.zeros([3]))
+      ])
       const init = tf.ones([3])
       const aliased = tf.variable(init)
-      assert.equal(adamInPlace(aliased, init, m, v, { beta1: 0.5, beta2: 0.999, rate: 0.1, epsilon: 1e-7 }), false, 'a variable sharing its initial tensor is not updated in place')
+      assert.equal(
+        adamInPlace(aliased, init, m, v, { beta1: 0.5, beta2: 0.999, rate: 0.1, epsilon: 1e-7 }),
+        false,
+        'a variable sharing its initial tensor is not updated in place'
+      )
       assert.deepEqual(Array.from(init.dataSync()), [1, 1, 1])
       tf.dispose([init, aliased])
       const g = tf.ones([3])
       const c = { beta1: 0.5, beta2: 0.999, rate: 0.1, epsilon: 1e-7 }
       const expected = ['cpu', 'native'].includes(backend)
       assert.equal(adamInPlace(w, g, m, v, c), expected)
-      if (expected) assert.ok(Math.abs(w.dataSync()[0] - (1 - 0.1 * 0.5 / (Math.sqrt(0.001) + 1e-7))) < 1e-6)
+      if (expected) assert.ok(Math.abs(w.dataSync()[0] - (1 - (0.1 * 0.5) / (Math.sqrt(0.001) + 1e-7))) < 1e-6)
       // a clone shares memory on cpu and native (wasm copies): the update must not show through it
       const shared = tf.clone(w)
       const seen = Array.from(shared.dataSync())

@@ -24,7 +24,9 @@ export interface Example {
 
 /** Every `@example` block of the doc comments in `dirs`, with its file and line. */
 export const collectExamples = (dirs: ReadonlyArray<string>): Array<Example> => {
-  const files = dirs.flatMap((d) => readdirSync(join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => join(root, d, f))).filter((f) => f.endsWith('.ts'))
+  const files = dirs
+    .flatMap((d) => readdirSync(join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => join(root, d, f)))
+    .filter((f) => f.endsWith('.ts'))
   const out: Array<Example> = []
   for (const file of files.sort()) {
     const text = readFileSync(file, 'utf8')
@@ -92,7 +94,10 @@ export const runExample = async (e: Example): Promise<number> => {
           return false
         }
       }
-      const cut = pending.findIndex((_, i) => parses(`(${pending.slice(i).join('\n').replace(/;\s*$/, '')})`) && parses(pending.slice(0, i).join('\n')))
+      const cut = pending.findIndex(
+        (_, i) =>
+          parses(`(${pending.slice(i).join('\n').replace(/;\s*$/, '')})`) && parses(pending.slice(0, i).join('\n'))
+      )
       assert.ok(cut >= 0, `${e.file}:${e.line}: no expression before the stated result ${line.trim()}`)
       const actual = await evaluate([...done, ...pending.slice(0, cut)], pending.slice(cut).join('\n'))
       assert.deepEqual(actual, expected.value, `${e.file}:${e.line}: ${pending.join(' ').trim()}`)
@@ -111,18 +116,33 @@ describe('the doc comments’ @examples', () => {
   it('there are examples to run, in the algebra and the reports', () => {
     assert.ok(examples.filter((e) => e.file.startsWith('src/core')).length >= 4, `found ${examples.length}`)
     assert.ok(examples.some((e) => e.file.startsWith('src/report')))
-    assert.ok(examples.some((e) => e.code.some((l) => literal(l) !== undefined)), 'no example states a result')
+    assert.ok(
+      examples.some((e) => e.code.some((l) => literal(l) !== undefined)),
+      'no example states a result'
+    )
   })
 
   for (const e of examples) {
-    it(`${e.file}:${e.line}  ${e.code.find((l) => !/^\s*\/\//.test(l))?.trim().slice(0, 70) ?? ''}`, async () => {
+    it(`${e.file}:${e.line}  ${
+      e.code
+        .find((l) => !/^\s*\/\//.test(l))
+        ?.trim()
+        .slice(0, 70) ?? ''
+    }`, async () => {
       await runExample(e)
     })
   }
 
   it('an example whose stated result is wrong, or that throws, fails', async () => {
     await assert.rejects(runExample({ file: 'x.ts', line: 1, code: ['showUnicode(zero)', "// '1'"] }), /x\.ts:1/)
-    assert.equal(await runExample({ file: 'x.ts', line: 1, code: ['const k = 2', 'k + 1', '// => 3', 'showUnicode(zero)', "// '0'"] }), 2)
-    await assert.rejects(runExample({ file: 'x.ts', line: 1, code: ["chunk(data, 3, 2)"] }), RangeError)
+    assert.equal(
+      await runExample({
+        file: 'x.ts',
+        line: 1,
+        code: ['const k = 2', 'k + 1', '// => 3', 'showUnicode(zero)', "// '0'"]
+      }),
+      2
+    )
+    await assert.rejects(runExample({ file: 'x.ts', line: 1, code: ['chunk(data, 3, 2)'] }), RangeError)
   })
 })

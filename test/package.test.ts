@@ -21,7 +21,8 @@ const run = (cmd: string, args: ReadonlyArray<string>, cwd: string, env: NodeJS.
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` }
 }
 
-const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|ECONNRESET|network request .* failed|request to .* failed/i
+const OFFLINE =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|ECONNRESET|network request .* failed|request to .* failed/i
 
 const consumer = `
 import * as tf from '@tensorflow/tfjs'
@@ -88,9 +89,19 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     const pack = run('npm', ['pack', '--pack-destination', dir, '--json', '--loglevel=error'], root)
     assert.equal(pack.code, 0, `npm pack failed:\n${pack.out.slice(-3000)}`)
     // the JSON report, among what the prepack build prints
-    const [info] = JSON.parse(pack.out.slice(pack.out.indexOf('[\n'), pack.out.lastIndexOf('\n]') + 2)) as Array<{ filename: string; files: Array<{ path: string }> }>
+    const [info] = JSON.parse(pack.out.slice(pack.out.indexOf('[\n'), pack.out.lastIndexOf('\n]') + 2)) as Array<{
+      filename: string
+      files: Array<{ path: string }>
+    }>
     const files = info.files.map((f) => f.path)
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/report/index.js', 'dist/report/index.d.ts', 'scripts/build-native.mjs']) assert.ok(files.includes(f), `the tarball lacks ${f}`)
+    for (const f of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/report/index.js',
+      'dist/report/index.d.ts',
+      'scripts/build-native.mjs'
+    ])
+      assert.ok(files.includes(f), `the tarball lacks ${f}`)
     assert.equal(files.filter((f) => f.startsWith('test/')).length, 0, 'tests are not part of the package')
     const app = join(dir, 'app')
     run('mkdir', ['-p', app], dir)
@@ -99,15 +110,31 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
       'npm',
       // scripts off: the optional tfjs-node would download libtensorflow; platform binaries (resvg, esbuild) are
       // optional dependencies too, so they stay in; the package's own install step runs below
-      ['install', join(dir, info.filename), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+      [
+        'install',
+        join(dir, info.filename),
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--loglevel=error'
+      ],
       app
     )
     if (install.code === 0) {
-      const native = run(process.execPath, [join(app, 'node_modules', 'loss-algebra', 'scripts', 'build-native.mjs')], app, { LOSS_ALGEBRA_NO_NATIVE: '1' })
+      const native = run(
+        process.execPath,
+        [join(app, 'node_modules', 'loss-algebra', 'scripts', 'build-native.mjs')],
+        app,
+        { LOSS_ALGEBRA_NO_NATIVE: '1' }
+      )
       assert.equal(native.code, 0, native.out)
       installed = { ok: true }
-    }
-    else if (OFFLINE.test(install.out)) installed = { ok: false, reason: `the npm registry cannot be reached for a dependency missing from the cache: ${install.out.match(OFFLINE)?.[0]}` }
+    } else if (OFFLINE.test(install.out))
+      installed = {
+        ok: false,
+        reason: `the npm registry cannot be reached for a dependency missing from the cache: ${install.out.match(OFFLINE)?.[0]}`
+      }
     else assert.fail(`npm install of the tarball failed:\n${install.out.slice(-3000)}`)
   })
   after(() => {
@@ -120,7 +147,9 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     writeFileSync(join(app, 'train.mjs'), consumer)
     const r = run(process.execPath, ['train.mjs'], app)
     assert.equal(r.code, 0, r.out.slice(-3000))
-    const result = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{') && l.includes('"formulas"')) ?? r.out) as {
+    const result = JSON.parse(
+      r.out.split('\n').find((l) => l.startsWith('{') && l.includes('"formulas"')) ?? r.out
+    ) as {
       formulas: Array<string>
       history: Array<Record<string, number>>
       leaked: number
@@ -155,7 +184,18 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
     writeFileSync(join(app, 'typed.ts'), typed)
     writeFileSync(
       join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: true, types: [] }, files: ['typed.ts'] })
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          skipLibCheck: true,
+          types: []
+        },
+        files: ['typed.ts']
+      })
     )
     const r = run(process.execPath, [tsc, '-p', 'tsconfig.json'], app)
     assert.equal(r.code, 0, r.out)

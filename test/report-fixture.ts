@@ -34,9 +34,19 @@ export interface FixtureOptions {
 }
 
 export const fixtureGame = (model: FixtureOptions['model'], learningRate = 1e-3): Game => {
-  const spec = { data: [2], prior: [2], nets: { E: sig([2], [2]), G: sig([2], [2]), D: sig([2], [1]), C: sig([2], [1]) }, optimizer: adam(learningRate, 0.5, 0.999) }
+  const spec = {
+    data: [2],
+    prior: [2],
+    nets: { E: sig([2], [2]), G: sig([2], [2]), D: sig([2], [1]), C: sig([2], [1]) },
+    optimizer: adam(learningRate, 0.5, 0.999)
+  }
   const g = model === 'alphaGan' ? alphaGan(spec) : gan(spec)
-  return { ...g, nets: Object.fromEntries(Object.entries(g.nets).filter(([n]) => g.players.some((p) => JSON.stringify(p).includes(`"${n}"`)))) }
+  return {
+    ...g,
+    nets: Object.fromEntries(
+      Object.entries(g.nets).filter(([n]) => g.players.some((p) => JSON.stringify(p).includes(`"${n}"`)))
+    )
+  }
 }
 
 /** Trains a tiny game and writes its run folder under `dir`; returns the folder. */
@@ -101,11 +111,22 @@ export const makeRun = async (dir: string, o: FixtureOptions): Promise<string> =
         const codes = 'E' in nets ? tf.tidy(() => nets.E.apply(data)) : undefined
         const p = (await pts.data()) as Float32Array
         const pairs = (a: Float32Array) => Array.from({ length: a.length / 2 }, (_, k) => [a[2 * k], a[2 * k + 1]])
-        const sample = { points: pairs(p), ...(codes ? { codes: pairs((await codes.data()) as Float32Array) } : {}), modes: mixture.means, sd: mixture.sd }
+        const sample = {
+          points: pairs(p),
+          ...(codes ? { codes: pairs((await codes.data()) as Float32Array) } : {}),
+          modes: mixture.means,
+          sd: mixture.sd
+        }
         tf.dispose([z, pts, data, ...(codes ? [codes] : [])])
         await writeFile(join(out, 'samples', `step-${String(i).padStart(6, '0')}.json`), JSON.stringify(sample))
         const m = modeReport(mixture, p)
-        final = { step: i, modes: m.captured, totalModes: m.modes, highQuality: m.highQuality, klToUniform: m.klToUniform }
+        final = {
+          step: i,
+          modes: m.captured,
+          totalModes: m.modes,
+          highQuality: m.highQuality,
+          klToUniform: m.klToUniform
+        }
         metrics.push(JSON.stringify(final))
       }
     }

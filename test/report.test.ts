@@ -37,7 +37,11 @@ import {
 } from '../src/report/index.ts'
 import { makeRun } from './report-fixture.ts'
 
-const spec = { data: [2], prior: [2], nets: { E: sig([2], [2]), G: sig([2], [2]), D: sig([2], [1]), C: sig([2], [1]), J: sig([4], [1]) } }
+const spec = {
+  data: [2],
+  prior: [2],
+  nets: { E: sig([2], [2]), G: sig([2], [2]), D: sig([2], [1]), C: sig([2], [1]), J: sig([4], [1]) }
+}
 const softplus = (a: number): number => Math.log1p(Math.exp(a))
 /** min over a of f(a), by a fine grid then golden-section refinement. */
 const minimize = (f: (a: number) => number): number => {
@@ -58,7 +62,8 @@ const pixel = (img: PNG, x: number, y: number): [number, number, number] => {
   const i = 4 * (Math.round(y) * img.width + Math.round(x))
   return [img.data[i], img.data[i + 1], img.data[i + 2]]
 }
-const hex = (c: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]
+const hex = (c: string): [number, number, number] =>
+  [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]
 /** Pixels within `r` of (x, y) whose colour is close to `c` (blended towards white by opacity counts too). */
 const countNear = (img: PNG, [x, y]: readonly [number, number], r: number, c: string, tolerance = 60): number => {
   const [cr, cg, cb] = hex(c)
@@ -89,14 +94,23 @@ describe('equilibria', () => {
       ]
       const eq = equilibria(players)
       const best = minimize((a) => softplus(-a) + k * softplus(a))
-      assert.ok(Math.abs((eq.get('critic')?.value ?? NaN) - best) < 1e-9, `k=${k}: ${eq.get('critic')?.value} vs min ${best}`)
+      assert.ok(
+        Math.abs((eq.get('critic')?.value ?? NaN) - best) < 1e-9,
+        `k=${k}: ${eq.get('critic')?.value} vs min ${best}`
+      )
       assert.ok(Math.abs((eq.get('gen/ns')?.value ?? NaN) - Math.log(1 + k)) < 1e-12)
       assert.equal(eq.get('gen/r1')?.value, 0)
     }
-    const ls = equilibria([{ name: 'critic', nets: ['D'], loss: classify('D', { real: data, fake: [prior, prior] }, 'leastSquares') }])
+    const ls = equilibria([
+      { name: 'critic', nets: ['D'], loss: classify('D', { real: data, fake: [prior, prior] }, 'leastSquares') }
+    ])
     assert.ok(Math.abs((ls.get('critic')?.value ?? NaN) - minimize((a) => 0.5 * (a - 1) ** 2 + a * a)) < 1e-9)
-    const hinge = equilibria([{ name: 'critic', nets: ['D'], loss: classify('D', { real: data, fake: prior }, 'hinge') }])
-    assert.ok(Math.abs((hinge.get('critic')?.value ?? NaN) - minimize((a) => Math.max(0, 1 - a) + Math.max(0, 1 + a))) < 1e-9)
+    const hinge = equilibria([
+      { name: 'critic', nets: ['D'], loss: classify('D', { real: data, fake: prior }, 'hinge') }
+    ])
+    assert.ok(
+      Math.abs((hinge.get('critic')?.value ?? NaN) - minimize((a) => Math.max(0, 1 - a) + Math.max(0, 1 + a))) < 1e-9
+    )
   })
 
   it('the seven-model values: GAN 2 ln 2 and ln 2; α-GAN’s critic of three sets, ratios ln 2 and latent 0; BiGAN both sides', () => {
@@ -123,7 +137,14 @@ describe('equilibria', () => {
   it('scales and sums carry through; a term with no critic of its own is unmarked', () => {
     const players = [
       { name: 'critic', nets: ['D'], loss: classify('D', { real: data, fake: apply('G', prior) }) },
-      { name: 'gen', nets: ['G'], loss: sum(scale(3, nonSaturating('D', apply('G', prior))), named('rec', reconstructionL1(data, apply('G', prior)))) }
+      {
+        name: 'gen',
+        nets: ['G'],
+        loss: sum(
+          scale(3, nonSaturating('D', apply('G', prior))),
+          named('rec', reconstructionL1(data, apply('G', prior)))
+        )
+      }
     ]
     const eq = equilibria(players)
     assert.equal(eq.get('gen'), undefined)
@@ -197,7 +218,10 @@ describe('pictures', () => {
       assert.deepEqual(pixel(img, x5 + 20, y5 + 20), [255, 255, 255])
     }
     assert.throws(() => imageGridPng({ pixels: new Float32Array(100), shape: [28, 28, 1] }), /not a whole number/)
-    assert.throws(() => imageGridPng({ pixels: new Float32Array(28 * 28 * 2), shape: [28, 28, 2] }), /\[h, w, 1\] or \[h, w, 3\]/)
+    assert.throws(
+      () => imageGridPng({ pixels: new Float32Array(28 * 28 * 2), shape: [28, 28, 2] }),
+      /\[h, w, 1\] or \[h, w, 3\]/
+    )
   })
 
   it('reconstruction grids: originals and reconstructions alternate by column', () => {
@@ -210,7 +234,10 @@ describe('pictures', () => {
 
   it('loss curves: each term’s equilibrium in the legend and drawn as a dashed rule at its value', async () => {
     const g = gan(spec)
-    const lines = Array.from({ length: 12 }, (_, i) => ({ step: (i + 1) * 10, values: { critic: 1.0 + 0.02 * i, generator: 1.2 - 0.03 * i } }))
+    const lines = Array.from({ length: 12 }, (_, i) => ({
+      step: (i + 1) * 10,
+      values: { critic: 1.0 + 0.02 * i, generator: 1.2 - 0.03 * i }
+    }))
     const names = JSON.stringify(lossCurvesSpec(lines, { players: g.players }))
     assert.match(names, /loss \(equilibrium 2 ln 2\)/)
     assert.match(names, /loss \(equilibrium ln 2\)/)
@@ -229,16 +256,30 @@ describe('pictures', () => {
     }
     assert.ok(runs >= 8, `expected a dashed rule, found ${runs} runs of ink`)
     // no rule at 2 ln 2 in a game without a critic
-    const bare = await lossCurves(lines.map((l) => ({ ...l, values: { critic: l.values.critic } })), { players: [] })
+    const bare = await lossCurves(
+      lines.map((l) => ({ ...l, values: { critic: l.values.critic } })),
+      { players: [] }
+    )
     assert.match(JSON.stringify(lossCurvesSpec(lines, { players: [] })), /no term of this game/)
     assert.ok(decode(bare.png).width > 0)
   })
 
   it('parseLosses names the file and line of a bad line, keeps the last of a repeated step', () => {
-    assert.throws(() => parseLosses('{"step": 1, "values": {}}\n{oops\n', 'run/losses.jsonl'), /run\/losses\.jsonl:2: not JSON/)
+    assert.throws(
+      () => parseLosses('{"step": 1, "values": {}}\n{oops\n', 'run/losses.jsonl'),
+      /run\/losses\.jsonl:2: not JSON/
+    )
     assert.throws(() => parseLosses('{"step": "x"}\n', 'l.jsonl'), /l\.jsonl:1: expected/)
-    const l = parseLosses('{"step": 2, "values": {"a": 1}}\n{"step": 1, "values": {"a": 5}}\n{"step": 2, "values": {"a": 3}}\n')
-    assert.deepEqual(l.map((x) => [x.step, x.values.a]), [[1, 5], [2, 3]])
+    const l = parseLosses(
+      '{"step": 2, "values": {"a": 1}}\n{"step": 1, "values": {"a": 5}}\n{"step": 2, "values": {"a": 3}}\n'
+    )
+    assert.deepEqual(
+      l.map((x) => [x.step, x.values.a]),
+      [
+        [1, 5],
+        [2, 3]
+      ]
+    )
   })
 
   it('compare: mean ± sd per model over seeds, as Markdown, JSON and a plot', async () => {
@@ -263,7 +304,10 @@ describe('pictures', () => {
   })
 
   it('compare: the axis of runs that all scored the same reads 0, not 0.000000', async () => {
-    const j = compareJson([{ label: 'a', seed: 1, metrics: { modes: 0 } }, { label: 'b', seed: 1, metrics: { modes: 0 } }])
+    const j = compareJson([
+      { label: 'a', seed: 1, metrics: { modes: 0 } },
+      { label: 'b', seed: 1, metrics: { modes: 0 } }
+    ])
     const { svg } = await renderSvg(compareSpec(j))
     const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1])
     assert.ok(labels.includes('0'), labels.join(' | '))
@@ -277,8 +321,25 @@ describe('writeReport', () => {
   let gameRun = ''
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'report-'))
-    ganRun = await makeRun(join(dir, 'a'), { model: 'gan', steps: 24, logEvery: 4, evalEvery: 12, hidden: 8, batch: 32, samples: 200 })
-    gameRun = await makeRun(join(dir, 'b'), { model: 'alphaGan', steps: 8, logEvery: 2, evalEvery: 8, hidden: 8, batch: 16, samples: 100, asGame: true })
+    ganRun = await makeRun(join(dir, 'a'), {
+      model: 'gan',
+      steps: 24,
+      logEvery: 4,
+      evalEvery: 12,
+      hidden: 8,
+      batch: 32,
+      samples: 200
+    })
+    gameRun = await makeRun(join(dir, 'b'), {
+      model: 'alphaGan',
+      steps: 8,
+      logEvery: 2,
+      evalEvery: 8,
+      hidden: 8,
+      batch: 16,
+      samples: 100,
+      asGame: true
+    })
   })
   after(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -287,13 +348,16 @@ describe('writeReport', () => {
   it('one self-contained page: every section, pictures inlined, formulas typeset, no external URL', async () => {
     const path = await writeReport(ganRun)
     const html = await readFile(path, 'utf8')
-    for (const id of ['samples', 'objective', 'losses', 'metrics', 'config']) assert.match(html, new RegExp(`<section id="${id}">`))
+    for (const id of ['samples', 'objective', 'losses', 'metrics', 'config'])
+      assert.match(html, new RegExp(`<section id="${id}">`))
     assert.match(html, /class="katex"/)
     assert.match(html, /equilibrium 2 ln 2/)
     assert.deepEqual(html.match(/https?:\/\/[^\s"')]*/g), null)
-    for (const m of html.matchAll(/(?:src=|url\()"?([^")\s>]+)/g)) assert.ok(m[1].startsWith('data:'), `external reference ${m[1].slice(0, 60)}`)
+    for (const m of html.matchAll(/(?:src=|url\()"?([^")\s>]+)/g))
+      assert.ok(m[1].startsWith('data:'), `external reference ${m[1].slice(0, 60)}`)
     // the pictures were written next to the data they show
-    for (const f of ['plots/losses.png', 'samples/step-000012.png', 'samples/step-000024.png']) assert.ok(decode(await readFile(join(ganRun, f))).width > 100, f)
+    for (const f of ['plots/losses.png', 'samples/step-000012.png', 'samples/step-000024.png'])
+      assert.ok(decode(await readFile(join(ganRun, f))).width > 100, f)
     assert.equal([...html.matchAll(/<img /g)].length, 1 + 1 + 2) // final samples, losses, two evaluations in the strip
   })
 
@@ -308,7 +372,10 @@ describe('writeReport', () => {
     const config = JSON.parse(await readFile(join(ganRun, 'config.json'), 'utf8'))
     await writeFile(join(ganRun, 'config.json'), JSON.stringify({ ...config, model: { name: 'notAModel' } }))
     try {
-      assert.match(await readFile(await writeReport(ganRun), 'utf8'), /does not decode as an experiment of this version/)
+      assert.match(
+        await readFile(await writeReport(ganRun), 'utf8'),
+        /does not decode as an experiment of this version/
+      )
     } finally {
       await writeFile(join(ganRun, 'config.json'), JSON.stringify(config))
     }
@@ -318,7 +385,10 @@ describe('writeReport', () => {
     const img = join(dir, 'images')
     await mkdir(join(img, 'samples'), { recursive: true })
     await writeFile(join(img, 'config.json'), JSON.stringify({ name: 'image-run', data: { kind: 'mnist' } }))
-    await writeFile(join(img, 'losses.jsonl'), '{"step": 10, "values": {"critic": 1.2}}\n{"step": 20, "values": {"critic": 1.3}}\n')
+    await writeFile(
+      join(img, 'losses.jsonl'),
+      '{"step": 10, "values": {"critic": 1.2}}\n{"step": 20, "values": {"critic": 1.3}}\n'
+    )
     const grid = (v: number) => imageGridPng({ pixels: new Float32Array(4 * 28 * 28).fill(v), shape: [28, 28, 1] })
     for (const step of ['000010', '000020']) {
       await writeFile(join(img, 'samples', `step-${step}-samples.png`), grid(0.2))
@@ -338,35 +408,45 @@ describe('writeReport', () => {
     await assert.rejects(writeReport(join(dir, 'missing')), /config\.json: cannot read \(ENOENT\)/)
   })
 
-  it('opens from disk in headless Chromium: pictures decode, KaTeX fonts load, nothing is fetched', { skip: existsSync('/usr/bin/chromium') ? false : 'no /usr/bin/chromium' }, async () => {
-    const path = await writeReport(gameRun)
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' })
-    try {
-      const page = await browser.newPage()
-      const fetched: Array<string> = []
-      page.on('request', (r) => {
-        if (!r.url().startsWith('data:') && r.url() !== pathToFileURL(path).href) fetched.push(r.url())
-      })
-      await page.goto(pathToFileURL(path).href)
-      await page.waitForLoadState('load')
-      const state = await page.evaluate(async () => {
-        await document.fonts.ready
-        return {
-          images: [...document.images].map((i) => i.naturalWidth),
-          katex: [...document.querySelectorAll('.katex-html')].map((e) => e.getBoundingClientRect().width),
-          fonts: [...document.fonts].filter((f) => f.status !== 'unloaded').map((f) => `${f.family.replace(/"/g, '')} ${f.weight} ${f.style} ${f.status}`)
-        }
-      })
-      assert.deepEqual(fetched, [])
-      assert.ok(state.images.length >= 2 && state.images.every((w) => w > 100), `images ${state.images}`)
-      assert.equal(state.katex.length, 3)
-      assert.ok(state.katex.every((w) => w > 50))
-      // the faces the formulas use were loaded from the page itself, none failed
-      for (const face of ['KaTeX_Main 400 normal', 'KaTeX_Math 400 italic', 'KaTeX_AMS 400 normal']) assert.ok(state.fonts.includes(`${face} loaded`), `${face}: ${state.fonts.join(', ')}`)
-      assert.deepEqual(state.fonts.filter((f) => f.endsWith('error')), [])
-    } finally {
-      await browser.close()
+  it(
+    'opens from disk in headless Chromium: pictures decode, KaTeX fonts load, nothing is fetched',
+    { skip: existsSync('/usr/bin/chromium') ? false : 'no /usr/bin/chromium' },
+    async () => {
+      const path = await writeReport(gameRun)
+      const { chromium } = await import('playwright-core')
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' })
+      try {
+        const page = await browser.newPage()
+        const fetched: Array<string> = []
+        page.on('request', (r) => {
+          if (!r.url().startsWith('data:') && r.url() !== pathToFileURL(path).href) fetched.push(r.url())
+        })
+        await page.goto(pathToFileURL(path).href)
+        await page.waitForLoadState('load')
+        const state = await page.evaluate(async () => {
+          await document.fonts.ready
+          return {
+            images: [...document.images].map((i) => i.naturalWidth),
+            katex: [...document.querySelectorAll('.katex-html')].map((e) => e.getBoundingClientRect().width),
+            fonts: [...document.fonts]
+              .filter((f) => f.status !== 'unloaded')
+              .map((f) => `${f.family.replace(/"/g, '')} ${f.weight} ${f.style} ${f.status}`)
+          }
+        })
+        assert.deepEqual(fetched, [])
+        assert.ok(state.images.length >= 2 && state.images.every((w) => w > 100), `images ${state.images}`)
+        assert.equal(state.katex.length, 3)
+        assert.ok(state.katex.every((w) => w > 50))
+        // the faces the formulas use were loaded from the page itself, none failed
+        for (const face of ['KaTeX_Main 400 normal', 'KaTeX_Math 400 italic', 'KaTeX_AMS 400 normal'])
+          assert.ok(state.fonts.includes(`${face} loaded`), `${face}: ${state.fonts.join(', ')}`)
+        assert.deepEqual(
+          state.fonts.filter((f) => f.endsWith('error')),
+          []
+        )
+      } finally {
+        await browser.close()
+      }
     }
-  })
+  )
 })

@@ -21,7 +21,11 @@ after(() => rmSync(dir, { recursive: true, force: true }))
 const experiment = (model: unknown, steps: number): Experiment => {
   const r = decodeExperiment({
     model,
-    nets: Object.fromEntries(['E', 'G', 'D', 'C'].filter((n) => typeof model === 'string' || n === 'G' || n === 'D').map((n) => [n, { arch: 'mlp', hidden: [16] }])),
+    nets: Object.fromEntries(
+      ['E', 'G', 'D', 'C']
+        .filter((n) => typeof model === 'string' || n === 'G' || n === 'D')
+        .map((n) => [n, { arch: 'mlp', hidden: [16] }])
+    ),
     train: { steps, batch: 32, logEvery: 1, evalEvery: 1000, checkpointEvery: 3 },
     evaluation: { samples: 64 }
   })
@@ -39,11 +43,21 @@ const sameState = (a: Checkpoint, b: Checkpoint): void => {
   assert.equal(a.iteration, b.iteration)
   assert.equal(a.rng, b.rng)
   for (const [k, ts] of Object.entries(a.nets)) {
-    ts.forEach((t, i) => assert.ok(Buffer.from(t.values.buffer).equals(Buffer.from(b.nets[k][i].values.buffer)), `net ${k}, tensor ${i} differs`))
+    ts.forEach((t, i) =>
+      assert.ok(
+        Buffer.from(t.values.buffer).equals(Buffer.from(b.nets[k][i].values.buffer)),
+        `net ${k}, tensor ${i} differs`
+      )
+    )
   }
   for (const [k, o] of Object.entries(a.optimizers)) {
     assert.equal(o.steps, b.optimizers[k].steps)
-    o.slots.forEach((t, i) => assert.ok(Buffer.from(t.values.buffer).equals(Buffer.from(b.optimizers[k].slots[i].values.buffer)), `optimiser of ${k}, slot ${i} differs`))
+    o.slots.forEach((t, i) =>
+      assert.ok(
+        Buffer.from(t.values.buffer).equals(Buffer.from(b.optimizers[k].slots[i].values.buffer)),
+        `optimiser of ${k}, slot ${i} differs`
+      )
+    )
   }
   assert.ok(bytes(a).equals(bytes(b)))
 }
@@ -71,7 +85,9 @@ describe('the hybrid examples, written only as JSON', () => {
       const input = JSON.parse(readFileSync(join('examples', f), 'utf8'))
       const r = decodeExperiment({
         ...input,
-        nets: Object.fromEntries(['E', 'G', 'D', 'C'].map((n) => [n, { ...(input.nets?.[n] ?? { arch: 'mlp' }), hidden: [8] }])),
+        nets: Object.fromEntries(
+          ['E', 'G', 'D', 'C'].map((n) => [n, { ...(input.nets?.[n] ?? { arch: 'mlp' }), hidden: [8] }])
+        ),
         train: { steps: 3, batch: 16, logEvery: 1 },
         evaluation: { samples: 32 }
       })
@@ -79,7 +95,11 @@ describe('the hybrid examples, written only as JSON', () => {
       const out = join(dir, f)
       const o = await train(r.right, { dir: out, backend: 'cpu', ...quiet })
       assert.equal(o._tag, 'Done')
-      const last = readFileSync(join(out, 'losses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).pop()
+      const last = readFileSync(join(out, 'losses.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .pop()
       assert.ok(Object.keys(last.values).length >= 5)
       assert.ok(Object.values(last.values).every((v) => Number.isFinite(v)))
     })
@@ -88,7 +108,10 @@ describe('the hybrid examples, written only as JSON', () => {
 
 for (const backend of testBackends) {
   describe(`resume on ${backend}`, () => {
-    for (const [model, n, m] of [['alphaGan', 4, 5], [{ name: 'wganGp', critics: 2 }, 5, 4]] as const) {
+    for (const [model, n, m] of [
+      ['alphaGan', 4, 5],
+      [{ name: 'wganGp', critics: 2 }, 5, 4]
+    ] as const) {
       const label = typeof model === 'string' ? model : model.name
       it(`${label}: ${n} steps, stop, resume, ${m} more steps == ${n + m} steps, bit for bit`, async () => {
         await useBackend(backend)

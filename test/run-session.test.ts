@@ -41,7 +41,10 @@ describe('a run session', () => {
         plain.step(x)
         const inPlace = await kernelsOfStep(() => void s.compiled.step(x))
         const tensorOps = await kernelsOfStep(() => void plain.step(x))
-        assert.ok(inPlace < tensorOps, `a session's step runs ${inPlace} kernels, a step without in-place Adam ${tensorOps}`)
+        assert.ok(
+          inPlace < tensorOps,
+          `a session's step runs ${inPlace} kernels, a step without in-place Adam ${tensorOps}`
+        )
       } finally {
         plain.dispose()
         disposeNets(nets)

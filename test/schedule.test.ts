@@ -21,7 +21,11 @@ const G = (e: Parameters<typeof apply>[1]) => apply('G', e)
 const E = apply('E', data)
 const critic = player('critic', ['D'], L.classify('D', { real: data, fake: G(prior) }))
 const generator = player('generator', ['G'], L.nonSaturating('D', G(prior)))
-const encoderGenerator = player('encoder-generator', ['E', 'G'], L.add(L.add(L.nonSaturating('D', G(E)), L.nonSaturating('D', G(prior))), L.nonSaturating('C', E)))
+const encoderGenerator = player(
+  'encoder-generator',
+  ['E', 'G'],
+  L.add(L.add(L.nonSaturating('D', G(E)), L.nonSaturating('D', G(prior))), L.nonSaturating('C', E))
+)
 const dataCritic = player('data-critic', ['D'], L.classify('D', { real: data, fake: [G(E), G(prior)] }))
 const fresh = () => fixture(11)
 
@@ -49,16 +53,26 @@ for (const backend of testBackends.filter((b) => b !== 'tensorflow')) {
     it('a sample no earlier player computed is computed with the current weights', () => {
       // the generator computes G(E(x)) but not G(prior): the critic reads the first from before the
       // generator's update and computes the second after it
-      const world = (players: Parameters<typeof worldGame>[1], schedule?: 'sharedSamples') => (f: ReturnType<typeof fresh>) => ({ ...worldGame(f, players), schedule })
+      const world =
+        (players: Parameters<typeof worldGame>[1], schedule?: 'sharedSamples') => (f: ReturnType<typeof fresh>) => ({
+          ...worldGame(f, players),
+          schedule
+        })
       const partial = player('generator', ['G'], L.nonSaturating('D', G(E)))
       const shared = afterOneStep(fresh, world([partial, dataCritic], 'sharedSamples'))
-      assert.ok(!agreeOn(shared, afterOneStep(fresh, world([dataCritic, partial])), ['D']), 'not as if the critic moved first')
+      assert.ok(
+        !agreeOn(shared, afterOneStep(fresh, world([dataCritic, partial])), ['D']),
+        'not as if the critic moved first'
+      )
       assert.ok(!agreeOn(shared, afterOneStep(fresh, world([partial, dataCritic])), ['D']), 'not alternating either')
     })
 
     it('leaks no tensor', () => {
       const f = fresh()
-      const compiled = compileGame({ ...worldGame(f, [encoderGenerator, dataCritic, critic]), schedule: 'sharedSamples' }, f.nets)
+      const compiled = compileGame(
+        { ...worldGame(f, [encoderGenerator, dataCritic, critic]), schedule: 'sharedSamples' },
+        f.nets
+      )
       compiled.step(f.data)
       const n = tf.memory().numTensors
       for (let i = 0; i < 3; i++) compiled.step(f.data)
@@ -72,7 +86,8 @@ for (const backend of testBackends.filter((b) => b !== 'tensorflow')) {
 describe('Game.schedule codec', () => {
   it('reads both schedules and absence, and refuses others', () => {
     const g = { data: [2], prior: [1], nets: {}, players: [] }
-    for (const schedule of [undefined, 'alternating', 'sharedSamples']) assert.ok(isRight(GameC.decode({ ...g, schedule })))
+    for (const schedule of [undefined, 'alternating', 'sharedSamples'])
+      assert.ok(isRight(GameC.decode({ ...g, schedule })))
     assert.ok(!isRight(GameC.decode({ ...g, schedule: 'simultaneous' })))
   })
 })

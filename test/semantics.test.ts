@@ -40,7 +40,14 @@ const exprCases: Readonly<Record<Expr['_tag'], fc.Arbitrary<Loss>>> = (() => {
     Prior: readZ(fc.constant(prior)),
     Apply: fc.oneof(readX(x.map((u) => apply('G', apply('E', u)))), readZ(x.map((u) => apply('E', u)))),
     Gaussian: readZ(x.map((u) => gaussian(chunk(apply('V', u), 0, 2), chunk(apply('V', u), 1, 2)))),
-    Pair: fc.tuple(x, x).map(([u, v]) => L.sum(L.reconstructionL2(pair(v, apply('E', v)), pair(u, apply('E', u)), 'sum'), L.densityRatio('J', pair(u, apply('E', u))))),
+    Pair: fc
+      .tuple(x, x)
+      .map(([u, v]) =>
+        L.sum(
+          L.reconstructionL2(pair(v, apply('E', v)), pair(u, apply('E', u)), 'sum'),
+          L.densityRatio('J', pair(u, apply('E', u)))
+        )
+      ),
     Chunk: fc.tuple(x, fc.constantFrom(0, 1)).chain(([u, i]) => readZ(fc.constant(chunk(apply('V', u), i, 2)))),
     Stop: readX(x.map((u) => stop(apply('G', apply('E', u)))))
   }
@@ -55,13 +62,20 @@ describe('the reference interpreter itself', () => {
       const g = inputGradient(net, x)
       const h = 1e-6
       x.forEach((_, i) => {
-        const at = (d: number): number => applyNet(net, x.map((v, j) => (j === i ? v + d : v)))[0]
+        const at = (d: number): number =>
+          applyNet(
+            net,
+            x.map((v, j) => (j === i ? v + d : v))
+          )[0]
         assert.ok(Math.abs(g[i] - (at(h) - at(-h)) / (2 * h)) < 1e-8, `${a}: ∂/∂x${i}`)
       })
     }
   })
   it('stop reads the frozen parameters, everything else the live ones', () => {
-    const w = { ...worldOf({ seed: 3, batch: 2, step: 0, architectures: {} }), noise: { gaussian: () => [], penalty: () => [] } }
+    const w = {
+      ...worldOf({ seed: 3, batch: 2, step: 0, architectures: {} }),
+      noise: { gaussian: () => [], penalty: () => [] }
+    }
     const moved = { ...w, nets: { ...w.nets, E: { ...w.nets.E, params: w.nets.E.params.map((p) => p + 1) } } }
     assert.deepEqual(refExpr(stop(apply('E', data)), moved, w), refExpr(apply('E', data), w))
     assert.notDeepEqual(refExpr(apply('E', data), moved, w), refExpr(apply('E', data), w))
@@ -80,9 +94,19 @@ const assertDistributed = (xs: ReadonlyArray<number>, law: 'normal' | 'uniform',
   const [mu, sigma2, lo, hi, mass] = law === 'normal' ? [0, 1, -1, 1, 0.6826894921] : [0.5, 1 / 12, 0.25, 0.75, 0.5]
   const inside = xs.filter((x) => x > lo && x < hi).length / n
   assert.ok(Math.abs(mean - mu) < 5 * Math.sqrt(sigma2 / n), `${what}: mean ${mean}`)
-  assert.ok(Math.abs(variance - sigma2) < 5 * sigma2 * Math.sqrt(law === 'normal' ? 2 / n : 0.8 / n), `${what}: variance ${variance}`)
-  assert.ok(Math.abs(inside - mass) < 5 * Math.sqrt((mass * (1 - mass)) / n), `${what}: ${inside} of the mass in (${lo}, ${hi})`)
-  if (law === 'uniform') assert.ok(xs.every((x) => x >= 0 && x <= 1), `${what}: outside [0, 1]`)
+  assert.ok(
+    Math.abs(variance - sigma2) < 5 * sigma2 * Math.sqrt(law === 'normal' ? 2 / n : 0.8 / n),
+    `${what}: variance ${variance}`
+  )
+  assert.ok(
+    Math.abs(inside - mass) < 5 * Math.sqrt((mass * (1 - mass)) / n),
+    `${what}: ${inside} of the mass in (${lo}, ${hi})`
+  )
+  if (law === 'uniform')
+    assert.ok(
+      xs.every((x) => x >= 0 && x <= 1),
+      `${what}: outside [0, 1]`
+    )
 }
 
 const BIG = 2048
@@ -114,7 +138,12 @@ for (const backend of testBackends) {
       const tw = tfWorld(worldOf({ seed: 6, batch: BIG, step: 0, architectures: {} }))
       const seen: Array<number> = []
       const C: Net = { ...tw.nets.C, apply: (x) => (seen.push(...x.dataSync()), tw.nets.C.apply(x)) }
-      const game = { data: [3], prior: [2], nets: signatures, players: [player('p', ['C'], L.densityRatio('C', prior), { optimizer: sgd(0) })] }
+      const game = {
+        data: [3],
+        prior: [2],
+        nets: signatures,
+        players: [player('p', ['C'], L.densityRatio('C', prior), { optimizer: sgd(0) })]
+      }
       const compiled = compileGame(game, { ...tw.nets, C }, { seed: 4 })
       try {
         compiled.step(tw.data)

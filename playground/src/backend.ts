@@ -73,8 +73,14 @@ export const startBackend = async (wish: BackendWish, probe: () => Promise<void>
   // a software WebGL context (SwiftShader, no GPU) is still WebGL: allowed, and named on the page
   tf.env().set('SOFTWARE_WEBGL_ENABLED', true)
   const gpu = hardwareWebgl()
-  const order = wish === 'auto' ? (gpu ? ['webgl', 'wasm', 'cpu'] : ['wasm', 'webgl', 'cpu']) : [wish, ...['webgl', 'wasm', 'cpu'].filter((b) => b !== wish)]
-  const skipped: Array<string> = wish === 'auto' && !gpu ? ['webgl: no GPU, only a software rasteriser (slower than wasm here)'] : []
+  const order =
+    wish === 'auto'
+      ? gpu
+        ? ['webgl', 'wasm', 'cpu']
+        : ['wasm', 'webgl', 'cpu']
+      : [wish, ...['webgl', 'wasm', 'cpu'].filter((b) => b !== wish)]
+  const skipped: Array<string> =
+    wish === 'auto' && !gpu ? ['webgl: no GPU, only a software rasteriser (slower than wasm here)'] : []
   for (const name of order) {
     try {
       if (name === 'wasm') prepareWasm()

@@ -23,7 +23,9 @@ const ROLES: Readonly<Record<string, { readonly input: string; readonly output: 
 }
 
 /** The nets the game refers to, in order of first use (the order a run seeds them in). */
-const usedNets = (s: State): ReadonlyArray<string> => [...new Set(s.players.flatMap((p) => [...p.nets, ...namesOf(p.loss)]))]
+const usedNets = (s: State): ReadonlyArray<string> => [
+  ...new Set(s.players.flatMap((p) => [...p.nets, ...namesOf(p.loss)]))
+]
 
 /** The config of this state: the whole game as JSON terms, so the CLI trains exactly what the page shows. */
 export const toConfig = (s: State): ExperimentInput => {
@@ -52,31 +54,41 @@ export const toConfig = (s: State): ExperimentInput => {
 }
 
 /** The normalised experiment of this state, or the config's problems. */
-export const experimentOf = (s: State): Either.Either<ReadonlyArray<string>, Experiment> => decodeExperiment(toConfig(s), 'config')
+export const experimentOf = (s: State): Either.Either<ReadonlyArray<string>, Experiment> =>
+  decodeExperiment(toConfig(s), 'config')
 
 /** The game the page checks and trains: the experiment's, as a run builds it. */
 export const gameOfState = (s: State): Either.Either<ReadonlyArray<string>, Game> => Either.map(gameOf)(experimentOf(s))
 
 /** A state from a config file (a model's or a whole game), or one line per problem (with its path). */
-export const fromConfig = (raw: unknown, base: State): Either.Either<ReadonlyArray<string>, { state: State; notes: ReadonlyArray<string> }> =>
-  Either.chain((e: Experiment): Either.Either<ReadonlyArray<string>, { state: State; notes: ReadonlyArray<string> }> => {
-    if (e.data.kind !== 'ring' && e.data.kind !== 'grid') return Either.left([`$.data.kind: the playground trains the ring and the grid, not ${e.data.kind}`])
-    const notes: Array<string> = []
-    const mlps = Object.entries(e.nets).filter(([, n]) => n.arch === 'mlp')
-    const widths = [...new Set(mlps.flatMap(([, n]) => n.hidden as ReadonlyArray<number>))]
-    if (mlps.length < Object.keys(e.nets).length || widths.length > 1) notes.push(`the playground's nets are MLPs with two hidden layers of one width: using ${widths[0] ?? DEFAULTS.hidden}`)
-    const game = gameOf(e)
-    const state: State = {
-      ...base,
-      origin: e.model !== undefined ? (e.model.name as State['origin']) : 'blank',
-      players: game.players,
-      data: e.data as unknown as ToyData,
-      latent: e.latent,
-      hidden: widths[0] ?? DEFAULTS.hidden,
-      encoder: e.nets.E?.output === '2latent' ? '2latent' : 'latent',
-      batch: e.train.batch,
-      seed: e.seed,
-      steps: e.train.steps
+export const fromConfig = (
+  raw: unknown,
+  base: State
+): Either.Either<ReadonlyArray<string>, { state: State; notes: ReadonlyArray<string> }> =>
+  Either.chain(
+    (e: Experiment): Either.Either<ReadonlyArray<string>, { state: State; notes: ReadonlyArray<string> }> => {
+      if (e.data.kind !== 'ring' && e.data.kind !== 'grid')
+        return Either.left([`$.data.kind: the playground trains the ring and the grid, not ${e.data.kind}`])
+      const notes: Array<string> = []
+      const mlps = Object.entries(e.nets).filter(([, n]) => n.arch === 'mlp')
+      const widths = [...new Set(mlps.flatMap(([, n]) => n.hidden as ReadonlyArray<number>))]
+      if (mlps.length < Object.keys(e.nets).length || widths.length > 1)
+        notes.push(
+          `the playground's nets are MLPs with two hidden layers of one width: using ${widths[0] ?? DEFAULTS.hidden}`
+        )
+      const game = gameOf(e)
+      const state: State = {
+        ...base,
+        origin: e.model !== undefined ? (e.model.name as State['origin']) : 'blank',
+        players: game.players,
+        data: e.data as unknown as ToyData,
+        latent: e.latent,
+        hidden: widths[0] ?? DEFAULTS.hidden,
+        encoder: e.nets.E?.output === '2latent' ? '2latent' : 'latent',
+        batch: e.train.batch,
+        seed: e.seed,
+        steps: e.train.steps
+      }
+      return Either.right({ state, notes })
     }
-    return Either.right({ state, notes })
-  })(decodeExperiment(raw))
+  )(decodeExperiment(raw))

@@ -7,7 +7,10 @@ import type { Expr } from '../../src/core/Expr.ts'
 import { apply, chunk, data, gaussian, pair, prior, stop } from '../../src/core/Expr.ts'
 
 export class ParseError extends Error {
-  constructor(message: string, readonly at: number) {
+  constructor(
+    message: string,
+    readonly at: number
+  ) {
     super(message)
     this.name = 'ParseError'
   }
@@ -43,7 +46,11 @@ class Reader {
       return JSON.parse(m[0]) as string
     }
     const m = /^[A-Za-z][A-Za-z0-9_]*/.exec(this.s.slice(this.i))
-    if (m === null) throw new ParseError(`expected a sample (x, z, NET(…), (a, b), 𝒩(m, v), sg(…)) at ${this.i + 1} in "${this.s}"`, this.i)
+    if (m === null)
+      throw new ParseError(
+        `expected a sample (x, z, NET(…), (a, b), 𝒩(m, v), sg(…)) at ${this.i + 1} in "${this.s}"`,
+        this.i
+      )
     this.i += m[0].length
     return m[0]
   }

@@ -24,9 +24,31 @@ import type { Session, Snapshot } from './engine.ts'
 import { createSession, probe } from './engine.ts'
 import { drawCodes, drawCurves, drawSamples, SERIES_COLORS } from './plots.ts'
 import type { BackendWish, State } from './state.ts'
-import { decodeHash, encodeHash, fromModel, gameJson, GRID, mixtureOf, MODEL_NAMES, MODEL_TITLES, parseGameJson, RING } from './state.ts'
+import {
+  decodeHash,
+  encodeHash,
+  fromModel,
+  gameJson,
+  GRID,
+  mixtureOf,
+  MODEL_NAMES,
+  MODEL_TITLES,
+  parseGameJson,
+  RING
+} from './state.ts'
 import type { Row } from './terms.ts'
-import { changeKind, compose, decompose, fieldText, isLeafKind, LEAVES, lossOf, termIndexOf, termsOf, withField } from './terms.ts'
+import {
+  changeKind,
+  compose,
+  decompose,
+  fieldText,
+  isLeafKind,
+  LEAVES,
+  lossOf,
+  termIndexOf,
+  termsOf,
+  withField
+} from './terms.ts'
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T
 
@@ -89,7 +111,9 @@ const api = {
   /** The values logged last: each player's loss and each named term's, at `step`. */
   get lastValues() {
     const i = curves.steps.length - 1
-    return i < 0 ? undefined : { step: curves.steps[i], values: Object.fromEntries([...curves.values].map(([k, v]) => [k, v[i]])) }
+    return i < 0
+      ? undefined
+      : { step: curves.steps[i], values: Object.fromEntries([...curves.values].map(([k, v]) => [k, v[i]])) }
   },
   /** Live tensors (tfjs's count): back to the page's own after a reset. */
   get tensors() {
@@ -152,7 +176,9 @@ const updateTerm = (pi: number, ti: number, f: (t: Loss) => Loss | undefined, o:
   updatePlayer(
     pi,
     (p) => {
-      const terms = termsOf(p.loss).flatMap((t, j) => (j === ti ? [f(t)].filter((u): u is Loss => u !== undefined) : [t]))
+      const terms = termsOf(p.loss).flatMap((t, j) =>
+        j === ti ? [f(t)].filter((u): u is Loss => u !== undefined) : [t]
+      )
       return { ...p, loss: lossOf(terms) }
     },
     o
@@ -193,10 +219,13 @@ const renderErrors = (): void => {
     if (!('player' in e)) continue
     const pi = state.players.findIndex((p) => p.name === e.player)
     const ti = 'path' in e ? termIndexOf(e.path) : undefined
-    const slot = document.querySelector<HTMLElement>(ti === undefined ? `[data-errors="${pi}"]` : `[data-errors="${pi}/${ti}"]`)
+    const slot = document.querySelector<HTMLElement>(
+      ti === undefined ? `[data-errors="${pi}"]` : `[data-errors="${pi}/${ti}"]`
+    )
     slot?.append(h('div', { class: 'inline-error' }, describe(e)))
   }
-  for (const el of document.querySelectorAll<HTMLElement>('.term')) el.classList.toggle('bad', (el.querySelector('[data-errors]')?.childElementCount ?? 0) > 0)
+  for (const el of document.querySelectorAll<HTMLElement>('.term'))
+    el.classList.toggle('bad', (el.querySelector('[data-errors]')?.childElementCount ?? 0) > 0)
   renderControls()
 }
 
@@ -205,7 +234,12 @@ const renderErrors = (): void => {
 // -------------------------------------------------------------------------------------
 
 /** A text input that commits on input when `commit` accepts it, else shows why beside it. */
-const field = (label: string, value: string, commit: (v: string) => void, o: { size?: number; cls?: string } = {}): HTMLElement => {
+const field = (
+  label: string,
+  value: string,
+  commit: (v: string) => void,
+  o: { size?: number; cls?: string } = {}
+): HTMLElement => {
   const why = h('span', { class: 'field-error' })
   const input = h('input', { value, size: o.size ?? Math.max(4, value.length + 1), spellcheck: false })
   input.addEventListener('input', () => {
@@ -221,8 +255,17 @@ const field = (label: string, value: string, commit: (v: string) => void, o: { s
   return h('label', { class: `field ${o.cls ?? ''}` }, h('span', {}, label), input, why)
 }
 
-const select = (label: string, value: string, options: ReadonlyArray<[string, string]>, commit: (v: string) => void): HTMLElement => {
-  const s = h('select', { onchange: () => commit(s.value) }, ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)))
+const select = (
+  label: string,
+  value: string,
+  options: ReadonlyArray<[string, string]>,
+  commit: (v: string) => void
+): HTMLElement => {
+  const s = h(
+    'select',
+    { onchange: () => commit(s.value) },
+    ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))
+  )
   return h('label', { class: 'field' }, h('span', {}, label), s)
 }
 
@@ -241,29 +284,52 @@ const termRow = (pi: number, ti: number, t: Loss): HTMLElement => {
   const editable = isLeafKind(leafKind) ? leafKind : undefined
   const kinds = Object.entries(LEAVES).map(([k, v]): [string, string] => [k, v.title])
   let leaf = row.inner
-  const fields = editable !== undefined
-    ? LEAVES[editable].fields.map((f) =>
-        f.kind === 'choice'
-          ? select(f.label, fieldText(leaf, f), (f.choices ?? []).map((c): [string, string] => [c, c]), (v) => {
-              leaf = withField(leaf, f, v)
-              set({ ...decompose(termsOf(state.players[pi].loss)[ti]), inner: leaf })
-            })
-          : field(f.label, fieldText(leaf, f), (v) => {
-              leaf = withField(leaf, f, v)
-              set({ ...decompose(termsOf(state.players[pi].loss)[ti]), inner: leaf })
-            }, { cls: f.kind === 'net' ? 'net' : 'expr' })
-      )
-    : [h('span', { class: 'compound' }, `${showUnicode(row.inner)} — edit this term in the JSON`)]
+  const fields =
+    editable !== undefined
+      ? LEAVES[editable].fields.map((f) =>
+          f.kind === 'choice'
+            ? select(
+                f.label,
+                fieldText(leaf, f),
+                (f.choices ?? []).map((c): [string, string] => [c, c]),
+                (v) => {
+                  leaf = withField(leaf, f, v)
+                  set({ ...decompose(termsOf(state.players[pi].loss)[ti]), inner: leaf })
+                }
+              )
+            : field(
+                f.label,
+                fieldText(leaf, f),
+                (v) => {
+                  leaf = withField(leaf, f, v)
+                  set({ ...decompose(termsOf(state.players[pi].loss)[ti]), inner: leaf })
+                },
+                { cls: f.kind === 'net' ? 'net' : 'expr' }
+              )
+        )
+      : [h('span', { class: 'compound' }, `${showUnicode(row.inner)} — edit this term in the JSON`)]
   return h(
     'div',
     { class: 'term', 'data-term': `${pi}/${ti}` },
     h(
       'div',
       { class: 'term-head' },
-      field('name', row.label ?? '', (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), label: v }), { size: 12, cls: 'name' }),
-      field('weight', String(row.k), (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), k: numberOf(v, 'weight') }), { size: 5, cls: 'weight' }),
+      field('name', row.label ?? '', (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), label: v }), {
+        size: 12,
+        cls: 'name'
+      }),
+      field(
+        'weight',
+        String(row.k),
+        (v) => set({ ...decompose(termsOf(state.players[pi].loss)[ti]), k: numberOf(v, 'weight') }),
+        { size: 5, cls: 'weight' }
+      ),
       editable !== undefined
-        ? select('term', leafKind, kinds, (v) => updateTerm(pi, ti, (u) => (isLeafKind(v) ? compose({ ...decompose(u), inner: changeKind(decompose(u).inner, v) }) : u)))
+        ? select('term', leafKind, kinds, (v) =>
+            updateTerm(pi, ti, (u) =>
+              isLeafKind(v) ? compose({ ...decompose(u), inner: changeKind(decompose(u).inner, v) }) : u
+            )
+          )
         : h('span', { class: 'kind' }, leafKind),
       h('button', { class: 'icon', title: 'remove this term', onclick: () => updateTerm(pi, ti, () => undefined) }, '✕')
     ),
@@ -280,18 +346,76 @@ const playerCard = (p: Player, pi: number): HTMLElement => {
     h(
       'div',
       { class: 'player-head' },
-      field('player', p.name, (v) => {
-        if (v.trim() === '') throw new Error('a name is needed')
-        updatePlayer(pi, (q) => ({ ...q, name: v.trim() }), { editor: false })
-      }, { size: 16, cls: 'name' }),
-      field('trains', p.nets.join(', '), (v) => updatePlayer(pi, (q) => ({ ...q, nets: v.split(',').map((n) => n.trim()).filter((n) => n !== '') }), { editor: false }), { size: 6, cls: 'net' }),
-      field('every', String(p.every), (v) => updatePlayer(pi, (q) => ({ ...q, every: numberOf(v, 'every', { integer: true, positive: true }) }), { editor: false }), { size: 2 }),
-      field('lr', String(lr), (v) => updatePlayer(pi, (q) => ({ ...q, optimizer: { ...q.optimizer, learningRate: numberOf(v, 'learning rate', { positive: true }) } }), { editor: false }), { size: 6 }),
-      h('button', { class: 'icon', title: 'remove this player', onclick: () => setPlayers(state.players.filter((_, j) => j !== pi)) }, '✕')
+      field(
+        'player',
+        p.name,
+        (v) => {
+          if (v.trim() === '') throw new Error('a name is needed')
+          updatePlayer(pi, (q) => ({ ...q, name: v.trim() }), { editor: false })
+        },
+        { size: 16, cls: 'name' }
+      ),
+      field(
+        'trains',
+        p.nets.join(', '),
+        (v) =>
+          updatePlayer(
+            pi,
+            (q) => ({
+              ...q,
+              nets: v
+                .split(',')
+                .map((n) => n.trim())
+                .filter((n) => n !== '')
+            }),
+            { editor: false }
+          ),
+        { size: 6, cls: 'net' }
+      ),
+      field(
+        'every',
+        String(p.every),
+        (v) =>
+          updatePlayer(pi, (q) => ({ ...q, every: numberOf(v, 'every', { integer: true, positive: true }) }), {
+            editor: false
+          }),
+        { size: 2 }
+      ),
+      field(
+        'lr',
+        String(lr),
+        (v) =>
+          updatePlayer(
+            pi,
+            (q) => ({
+              ...q,
+              optimizer: { ...q.optimizer, learningRate: numberOf(v, 'learning rate', { positive: true }) }
+            }),
+            { editor: false }
+          ),
+        { size: 6 }
+      ),
+      h(
+        'button',
+        {
+          class: 'icon',
+          title: 'remove this player',
+          onclick: () => setPlayers(state.players.filter((_, j) => j !== pi))
+        },
+        '✕'
+      )
     ),
     h('div', { 'data-errors': String(pi) }),
     ...termsOf(p.loss).map((t, ti) => termRow(pi, ti, t)),
-    h('button', { class: 'add', onclick: () => updatePlayer(pi, (q) => ({ ...q, loss: lossOf([...termsOf(q.loss), LEAVES.DensityRatio.make()]) })) }, '+ term')
+    h(
+      'button',
+      {
+        class: 'add',
+        onclick: () =>
+          updatePlayer(pi, (q) => ({ ...q, loss: lossOf([...termsOf(q.loss), LEAVES.DensityRatio.make()]) }))
+      },
+      '+ term'
+    )
   )
 }
 
@@ -303,10 +427,24 @@ const renderEditor = (): void => {
   }
   $('editor').replaceChildren(
     ...state.players.map(playerCard),
-    h('button', {
-      class: 'add',
-      onclick: () => setPlayers([...state.players, { name: fresh(), nets: ['G'], loss: LEAVES.NonSaturating.make(), every: 1, optimizer: adam(1e-3, 0.5, 0.999) }])
-    }, '+ player')
+    h(
+      'button',
+      {
+        class: 'add',
+        onclick: () =>
+          setPlayers([
+            ...state.players,
+            {
+              name: fresh(),
+              nets: ['G'],
+              loss: LEAVES.NonSaturating.make(),
+              every: 1,
+              optimizer: adam(1e-3, 0.5, 0.999)
+            }
+          ])
+      },
+      '+ player'
+    )
   )
 }
 
@@ -317,24 +455,60 @@ const renderEditor = (): void => {
 const renderSettings = (): void => {
   const d = state.data
   const set = (patch: Partial<State>): void => setState({ ...state, ...patch }, { editor: false, json: false })
-  const num = (label: string, v: number, f: (n: number) => Partial<State>, o: { integer?: boolean } = {}): HTMLElement =>
-    field(label, String(v), (s) => set(f(numberOf(s, label, { positive: true, ...o }))), { size: 5 })
+  const num = (
+    label: string,
+    v: number,
+    f: (n: number) => Partial<State>,
+    o: { integer?: boolean } = {}
+  ): HTMLElement => field(label, String(v), (s) => set(f(numberOf(s, label, { positive: true, ...o }))), { size: 5 })
   const el = $('settings')
   // keep focus while typing: only rebuild when nothing inside is focused
   if (el.contains(document.activeElement) && document.activeElement?.tagName === 'INPUT') return
   el.replaceChildren(
-    select('data', d.kind, [['ring', 'ring of 8'], ['grid', 'grid of 25']], (v) => set({ data: v === 'ring' ? RING : GRID })),
+    select(
+      'data',
+      d.kind,
+      [
+        ['ring', 'ring of 8'],
+        ['grid', 'grid of 25']
+      ],
+      (v) => set({ data: v === 'ring' ? RING : GRID })
+    ),
     ...(d.kind === 'ring'
-      ? [num('modes', d.modes, (n) => ({ data: { ...d, modes: n } }), { integer: true }), num('radius', d.radius, (n) => ({ data: { ...d, radius: n } }))]
-      : [num('side', d.side, (n) => ({ data: { ...d, side: n } }), { integer: true }), num('spacing', d.spacing, (n) => ({ data: { ...d, spacing: n } }))]),
+      ? [
+          num('modes', d.modes, (n) => ({ data: { ...d, modes: n } }), { integer: true }),
+          num('radius', d.radius, (n) => ({ data: { ...d, radius: n } }))
+        ]
+      : [
+          num('side', d.side, (n) => ({ data: { ...d, side: n } }), { integer: true }),
+          num('spacing', d.spacing, (n) => ({ data: { ...d, spacing: n } }))
+        ]),
     num('σ', d.sd, (n) => ({ data: { ...d, sd: n } })),
     num('latent', state.latent, (n) => ({ latent: n }), { integer: true }),
-    select('E outputs', state.encoder, [['latent', 'a code'], ['2latent', 'mean, log-var']], (v) => set({ encoder: v as State['encoder'] })),
+    select(
+      'E outputs',
+      state.encoder,
+      [
+        ['latent', 'a code'],
+        ['2latent', 'mean, log-var']
+      ],
+      (v) => set({ encoder: v as State['encoder'] })
+    ),
     num('hidden', state.hidden, (n) => ({ hidden: n }), { integer: true }),
     num('batch', state.batch, (n) => ({ batch: n }), { integer: true }),
     num('seed', state.seed, (n) => ({ seed: n }), { integer: true }),
     num('steps', state.steps, (n) => ({ steps: n }), { integer: true }),
-    select('backend', state.backend, [['auto', 'auto'], ['webgl', 'webgl'], ['wasm', 'wasm'], ['cpu', 'cpu']], (v) => set({ backend: v as BackendWish }))
+    select(
+      'backend',
+      state.backend,
+      [
+        ['auto', 'auto'],
+        ['webgl', 'webgl'],
+        ['wasm', 'wasm'],
+        ['cpu', 'cpu']
+      ],
+      (v) => set({ backend: v as BackendWish })
+    )
   )
 }
 
@@ -350,7 +524,8 @@ const renderControls = (): void => {
   $<HTMLButtonElement>('step').disabled = blocked || running
   const step = session?.step ?? 0
   const sps = api.stepsPerSecond
-  $('progress').textContent = `step ${step} / ${state.steps}${sps > 0 ? ` · ${sps.toFixed(sps < 10 ? 1 : 0)} steps/s` : ''}${errors.length + problems.length > 0 ? ' · fix the objective to train' : ''}`
+  $('progress').textContent =
+    `step ${step} / ${state.steps}${sps > 0 ? ` · ${sps.toFixed(sps < 10 ? 1 : 0)} steps/s` : ''}${errors.length + problems.length > 0 ? ' · fix the objective to train' : ''}`
 }
 
 const renderMetrics = (): void => {
@@ -363,7 +538,11 @@ const renderMetrics = (): void => {
       {},
       h('td', { id: 'm-captured' }, m === undefined ? '–' : `${m.captured} / ${m.modes}`),
       h('td', { id: 'm-hq' }, m === undefined ? '–' : `${(100 * m.highQuality).toFixed(1)} %`),
-      h('td', { id: 'm-kl' }, m === undefined ? '–' : `${m.klToUniform.toFixed(3)} (collapse: ${Math.log(k).toFixed(2)})`)
+      h(
+        'td',
+        { id: 'm-kl' },
+        m === undefined ? '–' : `${m.klToUniform.toFixed(3)} (collapse: ${Math.log(k).toFixed(2)})`
+      )
     )
   )
 }
@@ -373,12 +552,22 @@ const renderPlots = (): void => {
   drawSamples($<HTMLCanvasElement>('samples'), mixture, snapshot?.samples)
   drawCodes($<HTMLCanvasElement>('codes'), snapshot?.codes, state.latent, snapshot?.codeModes, mixture.means.length)
   const keys = [...curves.values.keys()]
-  const series = keys.map((key, i) => ({ key, values: curves.values.get(key)!, color: SERIES_COLORS[i % SERIES_COLORS.length], dashed: key.includes('/') }))
+  const series = keys.map((key, i) => ({
+    key,
+    values: curves.values.get(key)!,
+    color: SERIES_COLORS[i % SERIES_COLORS.length],
+    dashed: key.includes('/')
+  }))
   drawCurves($<HTMLCanvasElement>('curves'), curves.steps, series)
   $('legend').replaceChildren(
     ...series.map((s) => {
       const last = s.values[s.values.length - 1]
-      return h('span', { class: 'key' }, h('i', { style: `border-color:${s.color};border-style:${s.dashed ? 'dashed' : 'solid'}` }), `${s.key} ${Number.isFinite(last) ? last.toFixed(3) : ''}`)
+      return h(
+        'span',
+        { class: 'key' },
+        h('i', { style: `border-color:${s.color};border-style:${s.dashed ? 'dashed' : 'solid'}` }),
+        `${s.key} ${Number.isFinite(last) ? last.toFixed(3) : ''}`
+      )
     })
   )
   renderMetrics()
@@ -429,7 +618,11 @@ const record = (step: number, values: Record<string, number>): void => {
   // thin out long histories: keep every other point
   if (curves.steps.length > 600) {
     curves.steps = curves.steps.filter((_, i) => i % 2 === 0)
-    for (const [k, v] of curves.values) curves.values.set(k, v.filter((_, i) => i % 2 === 0))
+    for (const [k, v] of curves.values)
+      curves.values.set(
+        k,
+        v.filter((_, i) => i % 2 === 0)
+      )
   }
 }
 
@@ -440,7 +633,10 @@ const slice = async (s: Session, n: number, budgetMs: number): Promise<number> =
     record(s.step, await s.values())
   } catch (e) {
     running = false
-    trainingError = e instanceof DivergenceError ? `${e.message} — lower the learning rate or a weight, then reset` : `training failed: ${(e as Error).message}`
+    trainingError =
+      e instanceof DivergenceError
+        ? `${e.message} — lower the learning rate or a weight, then reset`
+        : `training failed: ${(e as Error).message}`
     renderErrors()
   }
   return done
@@ -498,7 +694,8 @@ const start = async (): Promise<void> => {
     return
   }
   if (errors.length + problems.length > 0) return
-  if (session !== undefined && session.step >= state.steps) setState({ ...state, steps: state.steps + 1000 }, { editor: false, json: false })
+  if (session !== undefined && session.step >= state.steps)
+    setState({ ...state, steps: state.steps + 1000 }, { editor: false, json: false })
   const s = await ensureSession()
   if (s === undefined) return
   running = true
@@ -527,11 +724,17 @@ const initBackend = async (): Promise<void> => {
   badge.textContent = 'starting backend…'
   try {
     const fallback = experimentOf(fromModel('alphaGan', state))
-    const e = experiment !== undefined && errors.length === 0 ? experiment : Either.isRight(fallback) ? fallback.right : undefined
+    const e =
+      experiment !== undefined && errors.length === 0
+        ? experiment
+        : Either.isRight(fallback)
+          ? fallback.right
+          : undefined
     if (e === undefined) throw new Error('no experiment to probe the backends with')
     backend = await startBackend(state.backend, () => probe(e))
     badge.textContent = `${backend.name} · ${backend.detail}`
-    badge.title = backend.skipped.length > 0 ? `passed over: ${backend.skipped.join('; ')}` : 'the tfjs backend training runs on'
+    badge.title =
+      backend.skipped.length > 0 ? `passed over: ${backend.skipped.join('; ')}` : 'the tfjs backend training runs on'
     badge.className = `badge ${backend.name}`
   } catch (e) {
     badge.textContent = 'no backend'
@@ -548,7 +751,10 @@ const banner = (text: string | undefined): void => {
 
 const exportConfig = (): void => {
   const text = JSON.stringify(toConfig(state), null, 2) + '\n'
-  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'application/json' })), download: `${String(toConfig(state).name)}.json` })
+  const a = h('a', {
+    href: URL.createObjectURL(new Blob([text], { type: 'application/json' })),
+    download: `${String(toConfig(state).name)}.json`
+  })
   document.body.append(a)
   a.click()
   a.remove()

@@ -2,7 +2,8 @@
 import type { Mixture } from '../../src/data/toy.ts'
 
 /** A distinct hue per mode. */
-export const modeColor = (j: number, k: number, alpha = 1): string => `hsla(${Math.round((360 * j) / Math.max(1, k))}, 70%, 45%, ${alpha})`
+export const modeColor = (j: number, k: number, alpha = 1): string =>
+  `hsla(${Math.round((360 * j) / Math.max(1, k))}, 70%, 45%, ${alpha})`
 
 const fit = (canvas: HTMLCanvasElement): CanvasRenderingContext2D => {
   const ratio = window.devicePixelRatio || 1
@@ -45,7 +46,8 @@ const squareFrame = (canvas: HTMLCanvasElement, r: number): Frame => {
   return { ctx, x: (v) => cx + v * scale, y: (v) => cy - v * scale, scale }
 }
 
-const extent = (m: Mixture): number => 1.25 * Math.max(...m.means.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y)))) + 4 * m.sd
+const extent = (m: Mixture): number =>
+  1.25 * Math.max(...m.means.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y)))) + 4 * m.sd
 
 /** Generated samples over the data: each mode a 3σ circle, samples within it in its colour, others grey. */
 export const drawSamples = (canvas: HTMLCanvasElement, m: Mixture, points: Float32Array | undefined): void => {
@@ -79,7 +81,13 @@ export const drawSamples = (canvas: HTMLCanvasElement, m: Mixture, points: Float
 }
 
 /** Codes over the prior N(0, I): 1σ, 2σ, 3σ circles, each code in its data point's mode colour (first two dimensions). */
-export const drawCodes = (canvas: HTMLCanvasElement, codes: Float32Array | undefined, dims: number, modes: Int32Array | undefined, k: number): void => {
+export const drawCodes = (
+  canvas: HTMLCanvasElement,
+  codes: Float32Array | undefined,
+  dims: number,
+  modes: Int32Array | undefined,
+  k: number
+): void => {
   const f = squareFrame(canvas, 3.6)
   for (const r of [1, 2, 3]) {
     f.ctx.strokeStyle = `rgba(90, 100, 120, ${0.5 - r * 0.1})`
@@ -108,13 +116,29 @@ export const ema = (values: ReadonlyArray<number>, rate: number): ReadonlyArray<
   })
 }
 
-export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22']
+export const SERIES_COLORS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22'
+]
 
 /** Loss curves: one line per series (logged values faintly, their moving average on top), y clipped to the 2nd–98th percentile so a spike does not flatten the rest. */
 export const drawCurves = (
   canvas: HTMLCanvasElement,
   steps: ReadonlyArray<number>,
-  series: ReadonlyArray<{ readonly key: string; readonly values: ReadonlyArray<number>; readonly color: string; readonly dashed: boolean }>
+  series: ReadonlyArray<{
+    readonly key: string
+    readonly values: ReadonlyArray<number>
+    readonly color: string
+    readonly dashed: boolean
+  }>
 ): void => {
   const ctx = fit(canvas)
   const w = canvas.clientWidth

@@ -64,7 +64,8 @@ export const DEFAULTS: Settings = {
   backend: 'auto'
 }
 
-const encoderOf = (m: ModelName): State['encoder'] => ((catalogue[m].nets as Record<string, { output: unknown }>).E?.output === '2latent' ? '2latent' : 'latent')
+const encoderOf = (m: ModelName): State['encoder'] =>
+  (catalogue[m].nets as Record<string, { output: unknown }>).E?.output === '2latent' ? '2latent' : 'latent'
 
 /** A model's players with its default hyper-parameters, exactly as a config naming the model builds them. */
 export const modelPlayers = (m: ModelName, s: Pick<State, 'data' | 'latent'>): ReadonlyArray<Player> => {
@@ -148,7 +149,9 @@ export const decodeHash = async (hash: string): Promise<Either.Either<ReadonlyAr
   if (m === null) return Either.left(['the link carries no game'])
   let raw: unknown
   try {
-    raw = JSON.parse(new TextDecoder().decode(await through(fromBase64Url(m[1]), new DecompressionStream('deflate-raw'))))
+    raw = JSON.parse(
+      new TextDecoder().decode(await through(fromBase64Url(m[1]), new DecompressionStream('deflate-raw')))
+    )
   } catch (e) {
     return Either.left([`the link's game cannot be read: ${(e as Error).message}`])
   }
@@ -156,4 +159,5 @@ export const decodeHash = async (hash: string): Promise<Either.Either<ReadonlyAr
 }
 
 /** The mixture the data kind draws from (for plots before any session exists). */
-export const mixtureOf = (d: ToyData): Mixture => (d.kind === 'ring' ? ring(d.modes, d.radius, d.sd) : grid(d.side, d.spacing, d.sd))
+export const mixtureOf = (d: ToyData): Mixture =>
+  d.kind === 'ring' ? ring(d.modes, d.radius, d.sd) : grid(d.side, d.spacing, d.sd)

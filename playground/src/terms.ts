@@ -9,7 +9,8 @@ import { showExpr } from '../../src/core/Show.ts'
 import { parseExpr, parseExprList } from './expr.ts'
 
 /** The top-level terms of a loss (a sum's terms, else the loss itself; zero has none). */
-export const termsOf = (loss: Loss): ReadonlyArray<Loss> => (loss._tag === 'Sum' ? loss.terms : loss._tag === 'Zero' ? [] : [loss])
+export const termsOf = (loss: Loss): ReadonlyArray<Loss> =>
+  loss._tag === 'Sum' ? loss.terms : loss._tag === 'Zero' ? [] : [loss]
 
 /** The loss of a list of terms: zero, the one term, or their sum. */
 export const lossOf = (terms: ReadonlyArray<Loss>): Loss =>
@@ -62,7 +63,11 @@ export type LeafKind = Leaf['_tag'] | 'Zero'
 
 /** The editable leaves and their fields, one entry per leaf (sums, scales and names are the rows around them). */
 export const LEAVES: {
-  readonly [K in LeafKind]: { readonly title: string; readonly fields: ReadonlyArray<Field>; readonly make: () => Extract<Loss, { readonly _tag: K }> }
+  readonly [K in LeafKind]: {
+    readonly title: string
+    readonly fields: ReadonlyArray<Field>
+    readonly make: () => Extract<Loss, { readonly _tag: K }>
+  }
 } = {
   Reconstruction: {
     title: 'reconstruction',
@@ -72,10 +77,24 @@ export const LEAVES: {
       ex('target'),
       ex('output')
     ],
-    make: () => ({ _tag: 'Reconstruction', norm: 'l1', reduction: 'mean', target: parseExpr('x'), output: parseExpr('G(E(x))') })
+    make: () => ({
+      _tag: 'Reconstruction',
+      norm: 'l1',
+      reduction: 'mean',
+      target: parseExpr('x'),
+      output: parseExpr('G(E(x))')
+    })
   },
-  DensityRatio: { title: 'density ratio', fields: [critic, ex('sample')], make: () => ({ _tag: 'DensityRatio', critic: 'D', sample: parseExpr('G(z)') }) },
-  LatentKL: { title: 'latent KL (critic)', fields: [critic, ex('code')], make: () => ({ _tag: 'LatentKL', critic: 'C', code: parseExpr('E(x)') }) },
+  DensityRatio: {
+    title: 'density ratio',
+    fields: [critic, ex('sample')],
+    make: () => ({ _tag: 'DensityRatio', critic: 'D', sample: parseExpr('G(z)') })
+  },
+  LatentKL: {
+    title: 'latent KL (critic)',
+    fields: [critic, ex('code')],
+    make: () => ({ _tag: 'LatentKL', critic: 'C', code: parseExpr('E(x)') })
+  },
   GaussianKL: {
     title: 'Gaussian KL',
     fields: [ex('mean'), ex('logVar', 'log-variance')],
@@ -83,18 +102,39 @@ export const LEAVES: {
   },
   Classify: {
     title: 'critic loss',
-    fields: [critic, { key: 'variant', label: 'variant', kind: 'choice', choices: ['bce', 'hinge', 'leastSquares', 'wasserstein'] }, ex('real'), { key: 'fake', label: 'fake', kind: 'exprs' }],
+    fields: [
+      critic,
+      { key: 'variant', label: 'variant', kind: 'choice', choices: ['bce', 'hinge', 'leastSquares', 'wasserstein'] },
+      ex('real'),
+      { key: 'fake', label: 'fake', kind: 'exprs' }
+    ],
     make: () => ({ _tag: 'Classify', critic: 'D', real: parseExpr('x'), fake: [parseExpr('G(z)')], variant: 'bce' })
   },
-  NonSaturating: { title: 'non-saturating', fields: [critic, ex('sample')], make: () => ({ _tag: 'NonSaturating', critic: 'D', sample: parseExpr('G(z)') }) },
-  Minimax: { title: 'minimax', fields: [critic, ex('sample')], make: () => ({ _tag: 'Minimax', critic: 'D', sample: parseExpr('G(z)') }) },
-  Critic: { title: 'critic value', fields: [critic, ex('sample')], make: () => ({ _tag: 'Critic', critic: 'D', sample: parseExpr('G(z)') }) },
+  NonSaturating: {
+    title: 'non-saturating',
+    fields: [critic, ex('sample')],
+    make: () => ({ _tag: 'NonSaturating', critic: 'D', sample: parseExpr('G(z)') })
+  },
+  Minimax: {
+    title: 'minimax',
+    fields: [critic, ex('sample')],
+    make: () => ({ _tag: 'Minimax', critic: 'D', sample: parseExpr('G(z)') })
+  },
+  Critic: {
+    title: 'critic value',
+    fields: [critic, ex('sample')],
+    make: () => ({ _tag: 'Critic', critic: 'D', sample: parseExpr('G(z)') })
+  },
   GradientPenalty: {
     title: 'gradient penalty',
     fields: [critic, ex('real'), ex('fake')],
     make: () => ({ _tag: 'GradientPenalty', critic: 'D', real: parseExpr('x'), fake: parseExpr('G(z)') })
   },
-  R1: { title: 'R1 penalty', fields: [critic, ex('real')], make: () => ({ _tag: 'R1', critic: 'D', real: parseExpr('x') }) },
+  R1: {
+    title: 'R1 penalty',
+    fields: [critic, ex('real')],
+    make: () => ({ _tag: 'R1', critic: 'D', real: parseExpr('x') })
+  },
   Zero: { title: 'zero', fields: [], make: () => ({ _tag: 'Zero' }) }
 }
 

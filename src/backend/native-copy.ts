@@ -18,7 +18,12 @@ const { backend_util, util } = tf
  * `x[begin : begin + size]` of a row-major `shape`: one `set` per contiguous block (the trailing
  * axes that are taken whole, times the size along the last axis that is not).
  */
-export function sliceValues (x: Float32Array, shape: ReadonlyArray<number>, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): Float32Array {
+export function sliceValues(
+  x: Float32Array,
+  shape: ReadonlyArray<number>,
+  begin: ReadonlyArray<number>,
+  size: ReadonlyArray<number>
+): Float32Array {
   const rank = shape.length
   const out = allocF32(util.sizeFromShape([...size]))
   if (out.length === 0) return out
@@ -42,7 +47,7 @@ export function sliceValues (x: Float32Array, shape: ReadonlyArray<number>, begi
   return out
 }
 
-function sliceKernel (count: Counter): Kernel {
+function sliceKernel(count: Counter): Kernel {
   const fallback = cpuKernel(tf.Slice)
   return (args) => {
     const { x } = args.inputs
@@ -51,13 +56,17 @@ function sliceKernel (count: Counter): Kernel {
       count(tf.Slice, 'fallback')
       return fallback(args)
     }
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs.begin as Array<number>, args.attrs.size as Array<number>)
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as tf.Tensor,
+      args.attrs.begin as Array<number>,
+      args.attrs.size as Array<number>
+    )
     count(tf.Slice, 'native')
     return args.backend.makeTensorInfo(size, 'float32', sliceValues(xv, x.shape, begin, size))
   }
 }
 
-function splitKernel (count: Counter): Kernel {
+function splitKernel(count: Counter): Kernel {
   const fallback = cpuKernel(tf.SplitV)
   return (args) => {
     const { x } = args.inputs
@@ -67,7 +76,11 @@ function splitKernel (count: Counter): Kernel {
       return fallback(args)
     }
     const axis = util.parseAxisParam(args.attrs.axis as number, x.shape)[0]
-    const sizes = backend_util.prepareSplitSize(x as tf.Tensor, args.attrs.numOrSizeSplits as number | Array<number>, axis)
+    const sizes = backend_util.prepareSplitSize(
+      x as tf.Tensor,
+      args.attrs.numOrSizeSplits as number | Array<number>,
+      axis
+    )
     const begin = new Array<number>(x.shape.length).fill(0)
     const backend: MathBackendCPU = args.backend
     count(tf.SplitV, 'native')
@@ -83,7 +96,7 @@ function splitKernel (count: Counter): Kernel {
 
 export const COPY_KERNELS: ReadonlyArray<string> = [tf.Slice, tf.SplitV]
 
-export function copyKernels (count: Counter): Array<[string, Kernel]> {
+export function copyKernels(count: Counter): Array<[string, Kernel]> {
   return [
     [tf.Slice, sliceKernel(count)],
     [tf.SplitV, splitKernel(count)]

@@ -55,7 +55,7 @@ let enabled = false
 export const denseFused = (): boolean => enabled && tf.getBackend() === 'native'
 
 /** For benchmarks and tests: switch the fused path off (false) or back on (true, if registered). Returns the previous setting. */
-export function setNativeFusedDense (on: boolean): boolean {
+export function setNativeFusedDense(on: boolean): boolean {
   const was = enabled
   enabled = on && tf.getKernel(LA_DENSE, 'native') !== undefined
   return was
@@ -77,14 +77,32 @@ const plainActivation = (z: tf.Tensor, act: DenseActivation, alpha: number): tf.
 }
 
 /** act(x·W + b) with plain tfjs ops: what every backend computes, and what the fused kernel must equal. */
-export const densePlain = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: DenseActivation, alpha = DEFAULT_ALPHA): tf.Tensor2D =>
-  plainActivation(tf.add(tf.matMul(x, w), b), act, alpha) as tf.Tensor2D
+export const densePlain = (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  act: DenseActivation,
+  alpha = DEFAULT_ALPHA
+): tf.Tensor2D => plainActivation(tf.add(tf.matMul(x, w), b), act, alpha) as tf.Tensor2D
 
 /** y = act(x·W + b) on `[B, n]` × `[n, m]` + `[m]`: one kernel on `native`, plain ops elsewhere. */
-export function denseForward (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: DenseActivation, alpha = DEFAULT_ALPHA): tf.Tensor2D {
-  if (!denseFused() || x.rank !== 2 || x.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32') return densePlain(x, w, b, act, alpha)
+export function denseForward(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  act: DenseActivation,
+  alpha = DEFAULT_ALPHA
+): tf.Tensor2D {
+  if (!denseFused() || x.rank !== 2 || x.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32')
+    return densePlain(x, w, b, act, alpha)
   const kernel = act === 'linear' ? LA_DENSE_LINEAR : LA_DENSE
-  return tf.engine().runKernel(kernel, { x, w, b } as unknown as tf.NamedTensorMap, { activation: ACT_CODE[act], alpha } as unknown as tf.NamedAttrMap) as tf.Tensor2D
+  return tf
+    .engine()
+    .runKernel(
+      kernel,
+      { x, w, b } as unknown as tf.NamedTensorMap,
+      { activation: ACT_CODE[act], alpha } as unknown as tf.NamedAttrMap
+    ) as tf.Tensor2D
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,7 +115,7 @@ const ADDON_ACT: Readonly<Record<number, number | undefined>> = {
   4: Activation.sigmoid
 }
 
-function forwardKernel (name: string, count: Counter, lib: DenseAddon): Kernel {
+function forwardKernel(name: string, count: Counter, lib: DenseAddon): Kernel {
   return ({ inputs, backend, attrs }) => {
     const { x, w, b } = inputs
     const act = attrs.activation as number
@@ -107,12 +125,39 @@ function forwardKernel (name: string, count: Counter, lib: DenseAddon): Kernel {
     const bv = f32(backend, b)
     const [m, k] = x.shape
     const n = w.shape[1]
-    if (xv === null || wv === null || bv === null || w.shape.length !== 2 || w.shape[0] !== k || b.shape.length !== 1 || b.shape[0] !== n) {
-      throw new Error(`${name}: expected float32 x [B, n], W [n, m], b [m]; got ${JSON.stringify([x.shape, w.shape, b.shape])}`)
+    if (
+      xv === null ||
+      wv === null ||
+      bv === null ||
+      w.shape.length !== 2 ||
+      w.shape[0] !== k ||
+      b.shape.length !== 1 ||
+      b.shape[0] !== n
+    ) {
+      throw new Error(
+        `${name}: expected float32 x [B, n], W [n, m], b [m]; got ${JSON.stringify([x.shape, w.shape, b.shape])}`
+      )
     }
     const addonAct = ADDON_ACT[act] ?? Activation.linear
     const out = new Float32Array(m * n)
-    lib.matmul(packMatmulParams({ batchA: 1, batchB: 1, m, k, n, transposeA: 0, transposeB: 0, hasBias: 1, activation: addonAct }), xv, wv, bv, out, addonAct === Activation.leakyrelu ? alpha : 0)
+    lib.matmul(
+      packMatmulParams({
+        batchA: 1,
+        batchB: 1,
+        m,
+        k,
+        n,
+        transposeA: 0,
+        transposeB: 0,
+        hasBias: 1,
+        activation: addonAct
+      }),
+      xv,
+      wv,
+      bv,
+      out,
+      addonAct === Activation.leakyrelu ? alpha : 0
+    )
     if (act === ACT_CODE.tanh) {
       if (lib.unary !== undefined && useAddon(out.length)) lib.unary(UnaryOp.tanh, out, out, 0)
       else for (let i = 0; i < out.length; i++) out[i] = Math.tanh(out[i])
@@ -123,13 +168,14 @@ function forwardKernel (name: string, count: Counter, lib: DenseAddon): Kernel {
 }
 
 /** dz = dy ⊙ act′ (from the output y; for `linear` y is absent and dz = dy) and db = Σ_rows dz. */
-function gradKernel (count: Counter): Kernel {
+function gradKernel(count: Counter): Kernel {
   return ({ inputs, backend, attrs }) => {
     const act = attrs.activation as number
     const alpha = attrs.alpha as number
     const dyv = f32(backend, inputs.dy)
     const yv = act === ACT_CODE.linear ? null : f32(backend, inputs.y)
-    if (dyv === null || (act !== ACT_CODE.linear && yv === null)) throw new Error(`${LA_DENSE_GRAD}: expected float32 dy and y`)
+    if (dyv === null || (act !== ACT_CODE.linear && yv === null))
+      throw new Error(`${LA_DENSE_GRAD}: expected float32 dy and y`)
     const [m, n] = inputs.dy.shape
     const dz = new Float32Array(m * n)
     const db = new Float32Array(n)
@@ -156,7 +202,7 @@ function gradKernel (count: Counter): Kernel {
 }
 
 /** The differentiable dz = dy ⊙ act′(y), for backward passes that are themselves on a tape. */
-function dzPlain (dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: number): tf.Tensor {
+function dzPlain(dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: number): tf.Tensor {
   if (act === ACT_CODE.linear) return dy
   const yy = y!
   if (act === ACT_CODE.relu) return tf.mul(dy, tf.step(yy))
@@ -168,7 +214,7 @@ function dzPlain (dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: n
 /** Whether ops run now are recorded on a tape (the backward pass of a gradient inside a gradient). */
 const tapeOn = (): boolean => (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()
 
-function gradient (linear: boolean): tf.GradConfig {
+function gradient(linear: boolean): tf.GradConfig {
   return {
     kernelName: linear ? LA_DENSE_LINEAR : LA_DENSE,
     inputsToSave: linear ? ['x', 'w'] : ['x', 'w', 'b'],
@@ -181,11 +227,19 @@ function gradient (linear: boolean): tf.GradConfig {
       let dz: tf.Tensor
       let db: tf.Tensor
       if (tapeOn()) {
-        const again = linear ? undefined : denseForward(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, ACT_NAME[act], alpha)
+        const again = linear
+          ? undefined
+          : denseForward(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, ACT_NAME[act], alpha)
         dz = dzPlain(g, again, act, alpha)
         db = tf.sum(dz, 0)
       } else {
-        ;[dz, db] = tf.engine().runKernel(LA_DENSE_GRAD, (linear ? { dy: g } : { dy: g, y }) as unknown as tf.NamedTensorMap, attrs) as Array<tf.Tensor>
+        ;[dz, db] = tf
+          .engine()
+          .runKernel(
+            LA_DENSE_GRAD,
+            (linear ? { dy: g } : { dy: g, y }) as unknown as tf.NamedTensorMap,
+            attrs
+          ) as Array<tf.Tensor>
       }
       return {
         x: () => tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D, false, true),
@@ -197,7 +251,7 @@ function gradient (linear: boolean): tf.GradConfig {
 }
 
 /** The `native` kernels and gradients of fused dense layers (registered by ./native.ts). */
-export function registerDenseKernels (count: Counter, lib: DenseAddon): void {
+export function registerDenseKernels(count: Counter, lib: DenseAddon): void {
   if (process.env.LOSS_ALGEBRA_NATIVE_FUSED === '0') return
   const kernels: Array<[string, Kernel]> = [
     [LA_DENSE, forwardKernel(LA_DENSE, count, lib)],

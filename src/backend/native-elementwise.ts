@@ -36,7 +36,6 @@ import { allocF32, allocU8, cpuKernel, f32, useAddon } from './native-util.ts'
 export { setNativeMinElements } from './native-util.ts'
 export type { Counter, ElementwiseAddon, Kernel } from './native-util.ts'
 
-
 const { backend_util, util } = tf
 
 // ---------------------------------------------------------------------------------------------
@@ -72,26 +71,46 @@ const BINARY: Record<string, { expr: string; out: 'float32' | 'bool'; addonOp?: 
 const Mode = BroadcastMode
 type Mode = BroadcastMode
 
-type BinaryLoop = (a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, outer: number, inner: number) => void
+type BinaryLoop = (
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array | Uint8Array,
+  outer: number,
+  inner: number
+) => void
 
 const LOOP_BODIES: Record<Mode, (e: string) => string> = {
-  [Mode.same]: (e) => `const n = outer * inner; for (let i = 0; i < n; i++) { const x = a[i]; const y = b[i]; out[i] = ${e} }`,
-  [Mode.bOne]: (e) => `const n = outer * inner; const y = b[0]; for (let i = 0; i < n; i++) { const x = a[i]; out[i] = ${e} }`,
-  [Mode.aOne]: (e) => `const n = outer * inner; const x = a[0]; for (let i = 0; i < n; i++) { const y = b[i]; out[i] = ${e} }`,
-  [Mode.bRow]: (e) => `for (let o = 0, k = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) { const x = a[k]; const y = b[j]; out[k] = ${e} }`,
-  [Mode.aRow]: (e) => `for (let o = 0, k = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) { const x = a[j]; const y = b[k]; out[k] = ${e} }`,
-  [Mode.bCol]: (e) => `for (let o = 0, k = 0; o < outer; o++) { const y = b[o]; for (let j = 0; j < inner; j++, k++) { const x = a[k]; out[k] = ${e} } }`,
-  [Mode.aCol]: (e) => `for (let o = 0, k = 0; o < outer; o++) { const x = a[o]; for (let j = 0; j < inner; j++, k++) { const y = b[k]; out[k] = ${e} } }`
+  [Mode.same]: (e) =>
+    `const n = outer * inner; for (let i = 0; i < n; i++) { const x = a[i]; const y = b[i]; out[i] = ${e} }`,
+  [Mode.bOne]: (e) =>
+    `const n = outer * inner; const y = b[0]; for (let i = 0; i < n; i++) { const x = a[i]; out[i] = ${e} }`,
+  [Mode.aOne]: (e) =>
+    `const n = outer * inner; const x = a[0]; for (let i = 0; i < n; i++) { const y = b[i]; out[i] = ${e} }`,
+  [Mode.bRow]: (e) =>
+    `for (let o = 0, k = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) { const x = a[k]; const y = b[j]; out[k] = ${e} }`,
+  [Mode.aRow]: (e) =>
+    `for (let o = 0, k = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) { const x = a[j]; const y = b[k]; out[k] = ${e} }`,
+  [Mode.bCol]: (e) =>
+    `for (let o = 0, k = 0; o < outer; o++) { const y = b[o]; for (let j = 0; j < inner; j++, k++) { const x = a[k]; out[k] = ${e} } }`,
+  [Mode.aCol]: (e) =>
+    `for (let o = 0, k = 0; o < outer; o++) { const x = a[o]; for (let j = 0; j < inner; j++, k++) { const y = b[k]; out[k] = ${e} } }`
 }
 
-function binaryLoops (expr: string): Array<BinaryLoop> {
-  return Object.values(LOOP_BODIES).map((body) => new Function('a', 'b', 'out', 'outer', 'inner', `'use strict'; ${body(expr)}`) as BinaryLoop)
+function binaryLoops(expr: string): Array<BinaryLoop> {
+  return Object.values(LOOP_BODIES).map(
+    (body) => new Function('a', 'b', 'out', 'outer', 'inner', `'use strict'; ${body(expr)}`) as BinaryLoop
+  )
 }
 
-interface BinaryPlan { mode: Mode; outer: number; inner: number; outShape: Array<number> }
+interface BinaryPlan {
+  mode: Mode
+  outer: number
+  inner: number
+  outShape: Array<number>
+}
 
 /** `small`'s shape, padded with leading 1s to `rank`. */
-function padded (shape: ReadonlyArray<number>, rank: number): Array<number> {
+function padded(shape: ReadonlyArray<number>, rank: number): Array<number> {
   return [...new Array<number>(rank - shape.length).fill(1), ...shape]
 }
 
@@ -99,13 +118,17 @@ function padded (shape: ReadonlyArray<number>, rank: number): Array<number> {
  * How `small` broadcasts to `out` (`big` has the output's size): 'row' when its non-1 dims are
  * the output's trailing dims, 'col' when they are its leading dims; null otherwise.
  */
-function broadcastKind (small: ReadonlyArray<number>, out: ReadonlyArray<number>): 'row' | 'col' | null {
+function broadcastKind(small: ReadonlyArray<number>, out: ReadonlyArray<number>): 'row' | 'col' | null {
   const s = padded(small, out.length)
   // row: s = [1, …, 1, out[k], …, out[r-1]]
   let k = 0
   while (k < s.length && s[k] === 1) k++
   let row = true
-  for (let i = k; i < s.length; i++) if (s[i] !== out[i]) { row = false; break }
+  for (let i = k; i < s.length; i++)
+    if (s[i] !== out[i]) {
+      row = false
+      break
+    }
   if (row) return 'row'
   // col: s = [out[0], …, out[k-1], 1, …, 1]
   let m = s.length
@@ -114,7 +137,7 @@ function broadcastKind (small: ReadonlyArray<number>, out: ReadonlyArray<number>
   return 'col'
 }
 
-function planBinary (aShape: Array<number>, bShape: Array<number>): BinaryPlan | null {
+function planBinary(aShape: Array<number>, bShape: Array<number>): BinaryPlan | null {
   let outShape: Array<number>
   try {
     outShape = backend_util.assertAndGetBroadcastShape([...aShape], [...bShape])
@@ -140,7 +163,7 @@ function planBinary (aShape: Array<number>, bShape: Array<number>): BinaryPlan |
   return null
 }
 
-function binaryKernel (name: string, count: Counter, lib: ElementwiseAddon | null): Kernel {
+function binaryKernel(name: string, count: Counter, lib: ElementwiseAddon | null): Kernel {
   const { expr, out, addonOp } = BINARY[name]
   const loops = binaryLoops(expr)
   const fallback = cpuKernel(name)
@@ -155,7 +178,8 @@ function binaryKernel (name: string, count: Counter, lib: ElementwiseAddon | nul
     }
     const size = plan.outer * plan.inner
     const values = out === 'bool' ? allocU8(size) : allocF32(size)
-    if (lib !== null && addonOp !== undefined && useAddon(size)) lib.binary(addonOp, plan.mode, av, bv, values, plan.outer, plan.inner)
+    if (lib !== null && addonOp !== undefined && useAddon(size))
+      lib.binary(addonOp, plan.mode, av, bv, values, plan.outer, plan.inner)
     else loops[plan.mode](av, bv, values, plan.outer, plan.inner)
     count(name, 'native')
     return args.backend.makeTensorInfo(plan.outShape, out, values)
@@ -165,17 +189,26 @@ function binaryKernel (name: string, count: Counter, lib: ElementwiseAddon | nul
 // ---------------------------------------------------------------------------------------------
 
 /** The kernels this module provides for `native` (each falls back to cpu outside its fast paths). */
-export const ELEMENTWISE_KERNELS: ReadonlyArray<string> = [...Object.keys(BINARY), ...UNARY_KERNELS, tf.Select, ...REDUCE_KERNELS]
+export const ELEMENTWISE_KERNELS: ReadonlyArray<string> = [
+  ...Object.keys(BINARY),
+  ...UNARY_KERNELS,
+  tf.Select,
+  ...REDUCE_KERNELS
+]
 
 /**
  * The kernel functions, by name; `count` records each call's path. `addon`: the native addon,
  * used for large tensors when it has the element-wise entry points (an older build does not).
  */
-export function elementwiseKernels (count: Counter, addon: Partial<ElementwiseAddon> | null): Array<[string, Kernel]> {
-  const lib = addon !== null && typeof addon.binary === 'function' && typeof addon.unary === 'function' &&
-    typeof addon.select === 'function' && typeof addon.reduceSum === 'function'
-    ? addon as ElementwiseAddon
-    : null
+export function elementwiseKernels(count: Counter, addon: Partial<ElementwiseAddon> | null): Array<[string, Kernel]> {
+  const lib =
+    addon !== null &&
+    typeof addon.binary === 'function' &&
+    typeof addon.unary === 'function' &&
+    typeof addon.select === 'function' &&
+    typeof addon.reduceSum === 'function'
+      ? (addon as ElementwiseAddon)
+      : null
   return [
     ...Object.keys(BINARY).map((k): [string, Kernel] => [k, binaryKernel(k, count, lib)]),
     ...unaryKernels(count, lib),

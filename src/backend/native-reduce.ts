@@ -10,7 +10,10 @@ import { allocF32, cpuKernel, f32, useAddon } from './native-util.ts'
 const { backend_util, util } = tf
 
 /** x viewed as [outer, reduce, inner] with the reduced axes in the middle, or null. */
-function planReduce (shape: ReadonlyArray<number>, axis: unknown): { outer: number; reduce: number; inner: number; axes: Array<number> } | null {
+function planReduce(
+  shape: ReadonlyArray<number>,
+  axis: unknown
+): { outer: number; reduce: number; inner: number; axes: Array<number> } | null {
   let axes: Array<number>
   try {
     axes = util.parseAxisParam(axis as number | Array<number>, [...shape])
@@ -34,7 +37,14 @@ function planReduce (shape: ReadonlyArray<number>, axis: unknown): { outer: numb
  * out[o, j] = Σ_r f(x[o, r, j]) with f(v) = v, or fround(v / divisor) (Mean), accumulated in a
  * double in r order: the cpu kernel's transposed sum, element for element.
  */
-function reduceSum (x: Float32Array, outer: number, reduce: number, inner: number, divisor: number, lib: ElementwiseAddon | null): Float32Array {
+function reduceSum(
+  x: Float32Array,
+  outer: number,
+  reduce: number,
+  inner: number,
+  divisor: number,
+  lib: ElementwiseAddon | null
+): Float32Array {
   const out = allocF32(outer * inner)
   if (lib !== null && useAddon(outer * reduce * inner)) {
     lib.reduceSum(x, out, outer, reduce, inner, divisor)
@@ -63,7 +73,7 @@ function reduceSum (x: Float32Array, outer: number, reduce: number, inner: numbe
   return out
 }
 
-function reduceKernel (name: typeof tf.Sum | typeof tf.Mean, count: Counter, lib: ElementwiseAddon | null): Kernel {
+function reduceKernel(name: typeof tf.Sum | typeof tf.Mean, count: Counter, lib: ElementwiseAddon | null): Kernel {
   const fallback = cpuKernel(name)
   return (args) => {
     const { x } = args.inputs

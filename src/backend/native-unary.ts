@@ -24,7 +24,10 @@ const SOFTPLUS_T = Math.log(1.1920928955078125e-7) + 2.0
 const UNARY: Record<string, { expr: string | { fast: string; exact: string }; addonOp?: number }> = {
   [tf.Relu]: { expr: { fast: '(v + Math.abs(v)) * 0.5', exact: 'Math.max(0, v)' }, addonOp: UnaryOp.relu },
   [tf.Relu6]: { expr: 'Math.min(Math.max(0, v), 6)' },
-  [tf.LeakyRelu]: { expr: { fast: '(v + Math.abs(v)) * 0.5 + half * (v - Math.abs(v))', exact: 'v < 0 ? alpha * v : v' }, addonOp: UnaryOp.leakyRelu },
+  [tf.LeakyRelu]: {
+    expr: { fast: '(v + Math.abs(v)) * 0.5 + half * (v - Math.abs(v))', exact: 'v < 0 ? alpha * v : v' },
+    addonOp: UnaryOp.leakyRelu
+  },
   [tf.Elu]: { expr: 'v >= 0 ? v : (Math.exp(v) - 1)', addonOp: UnaryOp.elu },
   [tf.Step]: { expr: 'v !== v ? NaN : (alpha === 0 ? +(v > 0) : (v > 0 ? 1 : alpha))', addonOp: UnaryOp.step },
   [tf.Abs]: { expr: 'Math.abs(v)', addonOp: UnaryOp.abs },
@@ -32,7 +35,10 @@ const UNARY: Record<string, { expr: string | { fast: string; exact: string }; ad
   [tf.Square]: { expr: 'v * v', addonOp: UnaryOp.square },
   [tf.Exp]: { expr: 'Math.exp(v)', addonOp: UnaryOp.exp },
   [tf.Log]: { expr: 'Math.log(v)', addonOp: UnaryOp.log },
-  [tf.Softplus]: { expr: `v < ${SOFTPLUS_T} ? Math.exp(v) : (v > ${-SOFTPLUS_T} ? v : Math.log(1.0 + Math.exp(v)))`, addonOp: UnaryOp.softplus },
+  [tf.Softplus]: {
+    expr: `v < ${SOFTPLUS_T} ? Math.exp(v) : (v > ${-SOFTPLUS_T} ? v : Math.log(1.0 + Math.exp(v)))`,
+    addonOp: UnaryOp.softplus
+  },
   [tf.Sigmoid]: { expr: '1 / (1 + Math.exp(-v))', addonOp: UnaryOp.sigmoid },
   [tf.Tanh]: { expr: 'Math.tanh(v)', addonOp: UnaryOp.tanh },
   [tf.Sqrt]: { expr: 'Math.sqrt(v)', addonOp: UnaryOp.sqrt },
@@ -42,29 +48,39 @@ const UNARY: Record<string, { expr: string | { fast: string; exact: string }; ad
 
 type UnaryLoop = (x: Float32Array, out: Float32Array, alpha: number) => void
 
-function unaryKernel (name: string, count: Counter, lib: ElementwiseAddon | null): Kernel {
+function unaryKernel(name: string, count: Counter, lib: ElementwiseAddon | null): Kernel {
   const { expr: op, addonOp } = UNARY[name]
   const value = typeof op === 'string' ? op : `r === r ? r : (${op.exact})`
   const pre = typeof op === 'string' ? '' : `const r = ${op.fast};`
-  const loop = new Function('x', 'out', 'alpha', `'use strict'; const n = x.length; const half = alpha * 0.5; for (let i = 0; i < n; i++) { const v = x[i]; ${pre} out[i] = ${value} }`) as UnaryLoop
+  const loop = new Function(
+    'x',
+    'out',
+    'alpha',
+    `'use strict'; const n = x.length; const half = alpha * 0.5; for (let i = 0; i < n; i++) { const v = x[i]; ${pre} out[i] = ${value} }`
+  ) as UnaryLoop
   const fallback = cpuKernel(name)
   return (args) => {
     const { x } = args.inputs
     const xv = f32(args.backend, x)
     const alpha = args.attrs?.alpha
-    if (xv === null || xv.length !== util.sizeFromShape(x.shape) || (alpha !== undefined && typeof alpha !== 'number')) {
+    if (
+      xv === null ||
+      xv.length !== util.sizeFromShape(x.shape) ||
+      (alpha !== undefined && typeof alpha !== 'number')
+    ) {
       count(name, 'fallback')
       return fallback(args)
     }
     const values = allocF32(xv.length)
-    if (lib !== null && addonOp !== undefined && useAddon(xv.length)) lib.unary(addonOp, xv, values, (alpha as number | undefined) ?? 0)
+    if (lib !== null && addonOp !== undefined && useAddon(xv.length))
+      lib.unary(addonOp, xv, values, (alpha as number | undefined) ?? 0)
     else loop(xv, values, (alpha as number | undefined) ?? 0)
     count(name, 'native')
     return args.backend.makeTensorInfo(x.shape, 'float32', values)
   }
 }
 
-export function selectKernel (count: Counter, lib: ElementwiseAddon | null): Kernel {
+export function selectKernel(count: Counter, lib: ElementwiseAddon | null): Kernel {
   const fallback = cpuKernel(tf.Select)
   return (args) => {
     const { condition, t, e } = args.inputs
@@ -72,8 +88,15 @@ export function selectKernel (count: Counter, lib: ElementwiseAddon | null): Ker
     const ev = f32(args.backend, e)
     const cv = condition.dtype === 'bool' ? args.backend.data.get(condition.dataId)?.values : null
     const n = util.sizeFromShape(t.shape)
-    if (tv === null || ev === null || !(cv instanceof Uint8Array) || cv.length !== n || tv.length !== n || ev.length !== n ||
-      !util.arraysEqual(t.shape, e.shape)) {
+    if (
+      tv === null ||
+      ev === null ||
+      !(cv instanceof Uint8Array) ||
+      cv.length !== n ||
+      tv.length !== n ||
+      ev.length !== n ||
+      !util.arraysEqual(t.shape, e.shape)
+    ) {
       count(tf.Select, 'fallback')
       return fallback(args)
     }
@@ -88,7 +111,7 @@ export function selectKernel (count: Counter, lib: ElementwiseAddon | null): Ker
     const ei = new Int32Array(ev.buffer, ev.byteOffset, n)
     const oi = new Int32Array(values.buffer)
     for (let i = 0; i < n; i++) {
-      const m = -(+(cv[i] === 1))
+      const m = -+(cv[i] === 1)
       const e = ei[i]
       oi[i] = e ^ ((ti[i] ^ e) & m)
     }

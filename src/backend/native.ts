@@ -60,7 +60,7 @@ let loadError: string | null = null
 /** Per-kernel counts of calls served by oneDNN and calls handed to the cpu kernel. */
 const stats = new Map<string, { native: number; fallback: number }>()
 
-function count (kernel: string, path: 'native' | 'fallback'): void {
+function count(kernel: string, path: 'native' | 'fallback'): void {
   let s = stats.get(kernel)
   if (s === undefined) {
     s = { native: 0, fallback: 0 }
@@ -70,11 +70,11 @@ function count (kernel: string, path: 'native' | 'fallback'): void {
 }
 
 /** How many calls of each overridden kernel ran on oneDNN (or the backend's own loops), and how many fell back to cpu. */
-export function nativeKernelStats (): Record<string, { native: number; fallback: number }> {
+export function nativeKernelStats(): Record<string, { native: number; fallback: number }> {
   return Object.fromEntries([...stats].map(([k, v]) => [k, { ...v }]))
 }
 
-export function resetNativeKernelStats (): void {
+export function resetNativeKernelStats(): void {
   stats.clear()
 }
 
@@ -84,20 +84,20 @@ export function resetNativeKernelStats (): void {
  * process holds one core, 2 threads took 136 ms for the mlp layers' kernels against 5.5 ms on
  * 1 thread (idle machine: 3.3 ms on 2 threads). One thread loses at most ~2× and never 25×.
  */
-function defaultThreads (): number {
+function defaultThreads(): number {
   const n = Number(process.env.LOSS_ALGEBRA_NATIVE_THREADS ?? '')
   return Number.isInteger(n) && n > 0 ? n : 1
 }
 
 /** Sets oneDNN's thread count (drops the cached primitives when it changes); returns it. */
-export function setNativeThreads (n: number): number {
+export function setNativeThreads(n: number): number {
   const lib = loadNativeAddon()
   if (lib === null) throw new Error(`native backend unavailable: ${nativeUnavailableReason() ?? ''}`)
   return lib.setThreads(n)
 }
 
 /** Loads the addon (once). Null when it is not built, does not load, or LOSS_ALGEBRA_NO_NATIVE=1. */
-export function loadNativeAddon (): NativeAddon | null {
+export function loadNativeAddon(): NativeAddon | null {
   if (addon !== null) return addon
   if (process.env.LOSS_ALGEBRA_NO_NATIVE === '1') {
     loadError = 'disabled by LOSS_ALGEBRA_NO_NATIVE=1'
@@ -124,15 +124,15 @@ export function loadNativeAddon (): NativeAddon | null {
 }
 
 /** Why the addon is unavailable (null once it has loaded). */
-export function nativeUnavailableReason (): string | null {
-  return addon !== null ? null : loadError ?? 'native addon not loaded yet'
+export function nativeUnavailableReason(): string | null {
+  return addon !== null ? null : (loadError ?? 'native addon not loaded yet')
 }
 
 // ---------------------------------------------------------------------------------------------
 // Registration
 
 class NativeBackend extends MathBackendCPU {
-  constructor () {
+  constructor() {
     super()
     // The cpu backend's first write prints "install our node backend" under Node: not advice
     // that applies to this backend.
@@ -142,7 +142,7 @@ class NativeBackend extends MathBackendCPU {
 }
 
 /** Registers, for `native`, every cpu kernel that `native` does not have yet (idempotent). */
-function mirrorCpuKernels (): void {
+function mirrorCpuKernels(): void {
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (NATIVE_KERNELS.includes(config.kernelName)) continue
     if (tf.getKernel(config.kernelName, NATIVE_BACKEND) !== undefined) continue
@@ -150,9 +150,10 @@ function mirrorCpuKernels (): void {
   }
 }
 
-function registerNativeKernels (lib: NativeAddon): void {
+function registerNativeKernels(lib: NativeAddon): void {
   const overrides: Array<[string, Kernel]> = dnnlKernels(count, lib)
-  if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0') overrides.push(...elementwiseKernels(count, lib), ...copyKernels(count))
+  if (process.env.LOSS_ALGEBRA_NATIVE_ELEMENTWISE !== '0')
+    overrides.push(...elementwiseKernels(count, lib), ...copyKernels(count))
   for (const [kernelName, f] of overrides) {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) !== undefined) continue
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: f as unknown as tf.KernelFunc })
@@ -165,7 +166,7 @@ function registerNativeKernels (lib: NativeAddon): void {
  * nothing) when it is not, or when LOSS_ALGEBRA_NO_NATIVE=1. Safe to call more than once; it does
  * not make `native` the active backend (selectBackend in ./index.ts does).
  */
-export async function registerNativeBackend (): Promise<boolean> {
+export async function registerNativeBackend(): Promise<boolean> {
   const lib = loadNativeAddon()
   if (lib === null) return false
   if (tf.findBackendFactory(NATIVE_BACKEND) == null) {

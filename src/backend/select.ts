@@ -95,7 +95,9 @@ export const describeChosen = (c: Chosen): string => {
 }
 
 export const describe = (chosen: Chosen, skipped: ReadonlyArray<Skip>): string =>
-  skipped.length === 0 ? describeChosen(chosen) : `${describeChosen(chosen)} (skipped ${skipped.map(describeSkip).join('; ')})`
+  skipped.length === 0
+    ? describeChosen(chosen)
+    : `${describeChosen(chosen)} (skipped ${skipped.map(describeSkip).join('; ')})`
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -164,7 +166,8 @@ export function missingKernels(backend: string, kernelNames: ReadonlyArray<strin
 }
 
 /** In-place Adam reaches a backend's Float32Arrays: `cpu` and `native` (not `wasm`: see adam.ts). */
-export const stepKernels = (backend: string): StepKernels => (backend === 'cpu' || backend === 'native' ? { adam: adamInPlace } : {})
+export const stepKernels = (backend: string): StepKernels =>
+  backend === 'cpu' || backend === 'native' ? { adam: adamInPlace } : {}
 
 // ---------------------------------------------------------------------------------------------
 // The probe
@@ -218,13 +221,17 @@ export const chooseBackend = async (o: {
   for (const name of order) {
     const skip = (await activate(name)) ?? lacking(name, needed)
     if (skip === null) {
-      const chosen: Chosen = requested !== undefined ? { _tag: 'Requested', backend: name } : { _tag: 'FirstInOrder', backend: name, kernels: needed.length }
+      const chosen: Chosen =
+        requested !== undefined
+          ? { _tag: 'Requested', backend: name }
+          : { _tag: 'FirstInOrder', backend: name, kernels: needed.length }
       return { name, reason: describe(chosen, skipped), chosen, skipped, kernels: stepKernels(name) }
     }
     skipped.push(skip)
   }
   const available: Array<string> = []
-  if (requested !== undefined) for (const b of BACKEND_ORDER) if (b !== requested && (await prepare(b)) === null) available.push(b)
+  if (requested !== undefined)
+    for (const b of BACKEND_ORDER) if (b !== requested && (await prepare(b)) === null) available.push(b)
   throw new BackendError(requested, skipped, available)
 }
 

@@ -14,7 +14,7 @@ const { backend_util, util } = tf
 let MAX_COL_FLOATS = 1 << 24
 
 /** Sets the im2col buffer bound (tests use a tiny one to exercise the batch split). */
-export function setWasmIm2colLimit (floats: number): void {
+export function setWasmIm2colLimit(floats: number): void {
   MAX_COL_FLOATS = Math.max(1, Math.floor(floats))
 }
 
@@ -24,7 +24,7 @@ export function setWasmIm2colLimit (floats: number): void {
  * window leaves the image. Transposed so that the matmul after it needs no transpose (the wasm
  * BatchMatMul is ~15× slower with transposeA or transposeB).
  */
-function im2colT (x: Float32Array, colT: Float32Array, n0: number, n1: number, c: tf.backend_util.Conv2DInfo): void {
+function im2colT(x: Float32Array, colT: Float32Array, n0: number, n1: number, c: tf.backend_util.Conv2DInfo): void {
   const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = c
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c
   const PT = c.padInfo.top
@@ -55,7 +55,7 @@ function im2colT (x: Float32Array, colT: Float32Array, n0: number, n1: number, c
   }
 }
 
-export function conv2DBackpropFilter (args: WasmKernelArgs): tf.TensorInfo {
+export function conv2DBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
   const { backend, inputs, attrs } = args
   const { x, dy } = inputs
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs
@@ -63,9 +63,19 @@ export function conv2DBackpropFilter (args: WasmKernelArgs): tf.TensorInfo {
   const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat)
   if ($dataFormat !== 'channelsLast') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported')
   const c = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, $dataFormat)
-  util.assert(util.arraysEqual(dy.shape, c.outShape),
-    () => `Conv2DBackpropFilter (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`)
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    $dataFormat
+  )
+  util.assert(
+    util.arraysEqual(dy.shape, c.outShape),
+    () => `Conv2DBackpropFilter (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`
+  )
   const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = c
   const K = c.filterHeight * c.filterWidth * c.inChannels
   const perImage = OH * OW
@@ -108,7 +118,7 @@ export function conv2DBackpropFilter (args: WasmKernelArgs): tf.TensorInfo {
  * scatter-add in TypeScript. The wasm kernel it replaces is a direct loop, ~7× slower on the
  * reference conv nets' layers.
  */
-export function conv2DBackpropInput (args: WasmKernelArgs): tf.TensorInfo {
+export function conv2DBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   const { backend, inputs, attrs } = args
   const { dy, filter } = inputs
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs
@@ -117,9 +127,19 @@ export function conv2DBackpropInput (args: WasmKernelArgs): tf.TensorInfo {
     return originalKernel(tf.Conv2DBackpropInput)(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
   }
   const c = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, $dataFormat)
-  util.assert(util.arraysEqual(dy.shape, c.outShape),
-    () => `Conv2DBackpropInput (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`)
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    $dataFormat
+  )
+  util.assert(
+    util.arraysEqual(dy.shape, c.outShape),
+    () => `Conv2DBackpropInput (wasm): dy shape ${dy.shape} does not match the conv output ${c.outShape}`
+  )
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = c
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c
   const PT = c.padInfo.top
@@ -180,7 +200,7 @@ export function conv2DBackpropInput (args: WasmKernelArgs): tf.TensorInfo {
  * shapes (e.g. x [1, 2, 2, 1], filter [1, 2, 1, 1], strides [2, 1]: cpu [5, 2], wasm [0, 0]);
  * with explicit padding it agrees with cpu.
  */
-export function samePadAsExplicit (name: string, args: WasmKernelArgs): tf.TensorInfo {
+export function samePadAsExplicit(name: string, args: WasmKernelArgs): tf.TensorInfo {
   const orig = originalKernel(name)
   const { x, filter } = args.inputs
   const attrs = args.attrs as unknown as tf.Conv2DAttrs
@@ -188,11 +208,30 @@ export function samePadAsExplicit (name: string, args: WasmKernelArgs): tf.Tenso
     return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
   }
   const $dataFormat = backend_util.convertConv2DDataFormat(attrs.dataFormat)
-  const c = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides, attrs.dilations, 'same', attrs.dimRoundingMode, false, $dataFormat)
+  const c = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    'same',
+    attrs.dimRoundingMode,
+    false,
+    $dataFormat
+  )
   const { top, bottom, left, right } = c.padInfo
-  const pad: tf.backend_util.ExplicitPadding = $dataFormat === 'channelsLast'
-    ? [[0, 0], [top, bottom], [left, right], [0, 0]]
-    : [[0, 0], [0, 0], [top, bottom], [left, right]]
+  const pad: tf.backend_util.ExplicitPadding =
+    $dataFormat === 'channelsLast'
+      ? [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0]
+        ]
+      : [
+          [0, 0],
+          [0, 0],
+          [top, bottom],
+          [left, right]
+        ]
   return orig({ ...args, attrs: { ...args.attrs, pad } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
 }

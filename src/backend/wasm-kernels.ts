@@ -27,13 +27,29 @@ export { setWasmIm2colLimit } from './wasm-conv.ts'
 
 /** Kernels the gradients of the project's layers need, beyond the forward ones. */
 export const WASM_TRAINING_KERNELS: ReadonlyArray<string> = [
-  tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul,
-  tf.Greater, tf.Select, tf.Step, tf.Cast, tf.Multiply, tf.Sub, tf.Square, tf.Sigmoid, tf.Sum, tf.Reshape,
-  tf.Relu, tf.LeakyRelu, tf.Tanh, tf.Softplus
+  tf.Conv2D,
+  tf.Conv2DBackpropInput,
+  tf.Conv2DBackpropFilter,
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  tf.Greater,
+  tf.Select,
+  tf.Step,
+  tf.Cast,
+  tf.Multiply,
+  tf.Sub,
+  tf.Square,
+  tf.Sigmoid,
+  tf.Sum,
+  tf.Reshape,
+  tf.Relu,
+  tf.LeakyRelu,
+  tf.Tanh,
+  tf.Softplus
 ]
 
 /** The kernels of WASM_TRAINING_KERNELS that `wasm` has no implementation for. */
-export function missingWasmTrainingKernels (): Array<string> {
+export function missingWasmTrainingKernels(): Array<string> {
   return WASM_TRAINING_KERNELS.filter((k) => tf.getKernel(k, 'wasm') === undefined)
 }
 
@@ -42,7 +58,7 @@ export function missingWasmTrainingKernels (): Array<string> {
  * transposed first (an O(size) copy against an O(M·N·K) product that runs ~15× slower with
  * transposeA or transposeB in tfjs-backend-wasm 4.22).
  */
-function withoutTransposes (name: string, args: WasmKernelArgs): tf.TensorInfo {
+function withoutTransposes(name: string, args: WasmKernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs
   const transposeA = args.attrs.transposeA === true
   const transposeB = args.attrs.transposeB === true
@@ -51,7 +67,14 @@ function withoutTransposes (name: string, args: WasmKernelArgs): tf.TensorInfo {
   const rb = b.shape.length
   const innerA = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
   const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
-  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2 || innerA !== innerB) {
+  if (
+    (!transposeA && !transposeB) ||
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    ra < 2 ||
+    rb < 2 ||
+    innerA !== innerB
+  ) {
     return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
   }
   const a2 = transposeA ? transposeLast2(args.backend, a) : a
@@ -70,7 +93,11 @@ function withoutTransposes (name: string, args: WasmKernelArgs): tf.TensorInfo {
 
 /** Kernels wasm lacks: registered when absent. */
 const ADDED: ReadonlyArray<tf.KernelConfig> = [
-  { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc }
+  {
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc
+  }
 ]
 
 /** Kernels wasm has but runs slowly for training: wrapped (the original is kept for fallbacks). */
@@ -87,7 +114,7 @@ const REPLACED: ReadonlyArray<[string, (args: WasmKernelArgs) => tf.TensorInfo]>
  * and the faster BatchMatMul / _FusedMatMul / Conv2DBackpropInput above. Idempotent; a
  * missing kernel that wasm has by then (a later tfjs release) is left alone.
  */
-export function registerWasmTrainingKernels (): void {
+export function registerWasmTrainingKernels(): void {
   for (const k of ADDED) {
     if (tf.getKernel(k.kernelName, k.backendName) === undefined) {
       tf.registerKernel(k)

@@ -7,31 +7,39 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 
 const { util } = tf
 
-export interface WasmKernelArgs { inputs: Record<string, tf.TensorInfo>; backend: BackendWasm; attrs: tf.NamedAttrMap }
+export interface WasmKernelArgs {
+  inputs: Record<string, tf.TensorInfo>
+  backend: BackendWasm
+  attrs: tf.NamedAttrMap
+}
 
 /** The wasm backend's own kernel functions that this module wraps, by kernel name. */
 export const originals = new Map<string, tf.KernelFunc>()
 /** The kernel functions this module registered (to keep registration idempotent). */
 export const ours = new WeakSet<object>()
 
-export function originalKernel (name: string): tf.KernelFunc {
+export function originalKernel(name: string): tf.KernelFunc {
   const f = originals.get(name) ?? tf.getKernel(name, 'wasm')?.kernelFunc
   if (f === undefined) throw new Error(`wasm backend has no ${name} kernel`)
   return f
 }
 
 /** a × b with the wasm backend's BatchMatMul, no transposes (its fast path). */
-export function plainMatMul (backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
-  return originalKernel(tf.BatchMatMul)({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo
+export function plainMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return originalKernel(tf.BatchMatMul)({
+    inputs: { a, b },
+    backend,
+    attrs: { transposeA: false, transposeB: false }
+  }) as tf.TensorInfo
 }
 
-export function heapF32 (backend: BackendWasm, t: tf.TensorInfo): Float32Array {
+export function heapF32(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
   // A fresh view every time: any wasm allocation may grow (and detach) the heap.
   return backend.typedArrayFromHeap(t) as Float32Array
 }
 
 /** A new heap tensor holding t with its last two axes swapped (32×32 blocks, for the cache). */
-export function transposeLast2 (backend: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
+export function transposeLast2(backend: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
   const r = t.shape.length
   const R = t.shape[r - 2]
   const C = t.shape[r - 1]

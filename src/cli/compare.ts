@@ -43,7 +43,9 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url))
 
 const runJob = (job: Job): Promise<Result> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, main, ...job.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...process.execArgv, main, ...job.args], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -56,7 +58,11 @@ const runJob = (job: Job): Promise<Result> =>
       } catch {
         metrics = undefined
       }
-      const error = stderr.split('\n').filter((l) => l.startsWith('loss-algebra:')).join(' ') || undefined
+      const error =
+        stderr
+          .split('\n')
+          .filter((l) => l.startsWith('loss-algebra:'))
+          .join(' ') || undefined
       resolve({ job, code: code ?? 1, metrics, error })
     })
   })
@@ -66,10 +72,15 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
   const labels = new Set<string>()
   for (const item of items) {
     const isModel = knownModels.includes(item)
-    if (!isModel && !existsSync(item)) throw new UsageError(`compare: "${item}" is neither a model (${knownModels.join(', ')}) nor a file`)
-    const e = await loadExperiment(isModel ? undefined : item, isModel ? { model: item, steps: o.steps } : { steps: o.steps })
+    if (!isModel && !existsSync(item))
+      throw new UsageError(`compare: "${item}" is neither a model (${knownModels.join(', ')}) nor a file`)
+    const e = await loadExperiment(
+      isModel ? undefined : item,
+      isModel ? { model: item, steps: o.steps } : { steps: o.steps }
+    )
     checkExperiment(e, item)
-    if (labels.has(e.name)) throw new UsageError(`compare: two items are both named "${e.name}"; give the configs distinct names`)
+    if (labels.has(e.name))
+      throw new UsageError(`compare: two items are both named "${e.name}"; give the configs distinct names`)
     labels.add(e.name)
     for (let seed = 1; seed <= o.seeds; seed++) {
       const name = `${e.name}-seed${seed}`
@@ -105,7 +116,9 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
       while (next < jobs.length) {
         const job = jobs[next++]
         const r = await runJob(job)
-        o.log(`  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (exit ${r.code})${r.error !== undefined ? `: ${r.error}` : ''}`}`)
+        o.log(
+          `  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (exit ${r.code})${r.error !== undefined ? `: ${r.error}` : ''}`}`
+        )
         results.push(r)
       }
     })
@@ -113,13 +126,21 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
   const order = (r: Result) => jobs.indexOf(r.job)
   results.sort((a, b) => order(a) - order(b))
   // one summary for compare and sweeps (src/report/compare.ts): mean ± sd per metric over seeds, a plot with every seed
-  const rows = results.flatMap((r) => (r.code === 0 && r.metrics !== undefined ? [{ label: r.job.label, seed: r.job.seed, metrics: r.metrics }] : []))
+  const rows = results.flatMap((r) =>
+    r.code === 0 && r.metrics !== undefined ? [{ label: r.job.label, seed: r.job.seed, metrics: r.metrics }] : []
+  )
   const failed = results
     .filter((r) => !rows.some((x) => x.label === r.job.label && x.seed === r.job.seed))
     .map((r) => `${r.job.label} seed ${r.job.seed}: exit ${r.code}${r.error !== undefined ? `: ${r.error}` : ''}`)
   const notCompleted = failed.length > 0 ? `\nnot completed:\n${failed.map((f) => `- ${f}`).join('\n')}\n` : ''
   const { writeAtomic, writeJson } = await import('../run/files.ts')
-  const runs = results.map((r) => ({ label: r.job.label, seed: r.job.seed, exit: r.code, ...(r.error !== undefined ? { error: r.error } : {}), metrics: r.metrics ?? null }))
+  const runs = results.map((r) => ({
+    label: r.job.label,
+    seed: r.job.seed,
+    exit: r.code,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    metrics: r.metrics ?? null
+  }))
   const written = [join(o.out, 'compare.md'), 'compare.json']
   if (rows.length === 0) {
     const markdown = `no run completed\n${notCompleted}`
@@ -129,7 +150,10 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
   } else {
     const { compareJson, compareMarkdown, compareReport } = await import('../report/compare.ts')
     const metric = rows.some((r) => typeof r.metrics.modes === 'number') ? 'modes' : undefined
-    const options = { title: `${metric ?? 'metric'} by run over ${o.seeds} seed${o.seeds === 1 ? '' : 's'}`, ...(metric !== undefined ? { metric } : {}) }
+    const options = {
+      title: `${metric ?? 'metric'} by run over ${o.seeds} seed${o.seeds === 1 ? '' : 's'}`,
+      ...(metric !== undefined ? { metric } : {})
+    }
     let report: { readonly markdown: string; readonly json: ReturnType<typeof compareJson>; readonly png?: Buffer }
     try {
       report = await compareReport(rows, options)

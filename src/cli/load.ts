@@ -40,7 +40,9 @@ export const readJsonFile = async (path: string): Promise<unknown> => {
     text = await readFile(path, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new UsageError(`${path}: cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : (code ?? String(e))})`)
+    throw new UsageError(
+      `${path}: cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : (code ?? String(e))})`
+    )
   }
   if (text.trim() === '') throw new UsageError(`${path}: empty file (expected a JSON object)`)
   try {
@@ -80,7 +82,8 @@ export const memoryLimit = (): number => totalmem() / 2
 export const checkExperiment = (e: Experiment, where: string): { readonly bytes: number } => {
   const problems: Array<string> = []
   const r = check(gameOf(e))
-  if (E.isLeft(r)) problems.push(...r.left.map((x) => `${where}: $.${e.model !== undefined ? 'model' : 'game'}: ${describe(x)}`))
+  if (E.isLeft(r))
+    problems.push(...r.left.map((x) => `${where}: $.${e.model !== undefined ? 'model' : 'game'}: ${describe(x)}`))
   if (e.backend !== undefined && !(BACKENDS as ReadonlyArray<string>).includes(e.backend)) {
     problems.push(`${where}: $.backend: unknown backend "${e.backend}" (known: ${BACKENDS.join(', ')})`)
   }
@@ -124,8 +127,12 @@ export const runFolderFor = (out: string, name: string, overwrite: boolean): str
   }
   const dir = join(out, name)
   if (existsSync(dir)) {
-    if (!overwrite) throw new UsageError(`${dir}: exists (resume it with \`resume ${dir}\`, choose another --name, or pass --overwrite)`)
-    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'config.json'))) throw new UsageError(`${dir}: exists and is not a run folder; not overwriting it`)
+    if (!overwrite)
+      throw new UsageError(
+        `${dir}: exists (resume it with \`resume ${dir}\`, choose another --name, or pass --overwrite)`
+      )
+    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'config.json')))
+      throw new UsageError(`${dir}: exists and is not a run folder; not overwriting it`)
     try {
       accessSync(dir, constants.W_OK)
     } catch {

@@ -30,14 +30,20 @@ const integer = (v: string): number => {
 }
 
 const backendOption = () =>
-  new Option('--backend <name>', "tfjs backend (default: the config's, else the fastest that runs the game)").choices(BACKENDS)
+  new Option('--backend <name>', "tfjs backend (default: the config's, else the fastest that runs the game)").choices(
+    BACKENDS
+  )
 
 const out = (line: string) => console.log(line)
 const err = (line: string) => console.error(line)
 
 /** Loads the run modules (tfjs) only now. */
 const runModules = async () => {
-  const [train, folder, progress] = await Promise.all([import('../run/train.ts'), import('../run/folder.ts'), import('./progress.ts')])
+  const [train, folder, progress] = await Promise.all([
+    import('../run/train.ts'),
+    import('../run/folder.ts'),
+    import('./progress.ts')
+  ])
   return { ...train, ...folder, ...progress }
 }
 
@@ -121,7 +127,9 @@ export const program = (
   const program = new Command()
     .name('loss-algebra')
     .configureOutput(o)
-    .description('Objectives of auto-encoding GANs as typed, composable values, compiled into TensorFlow.js training steps.')
+    .description(
+      'Objectives of auto-encoding GANs as typed, composable values, compiled into TensorFlow.js training steps.'
+    )
     .exitOverride()
     .showHelpAfterError()
 
@@ -256,7 +264,8 @@ export const program = (
             text =
               o.format === 'json'
                 ? JSON.stringify({ points: rows }) + '\n'
-                : [Array.from({ length: k }, (_, j) => `x${j}`).join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
+                : [Array.from({ length: k }, (_, j) => `x${j}`).join(','), ...rows.map((r) => r.join(','))].join('\n') +
+                  '\n'
           }
           if (o.out === undefined) process.stdout.write(text)
           else {
@@ -291,7 +300,9 @@ export const program = (
         if (o.json === true) out(JSON.stringify(metrics))
         else
           for (const [k, v] of Object.entries(metrics))
-            out(`${k}: ${Array.isArray(v) ? v.join(' ') : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`)
+            out(
+              `${k}: ${Array.isArray(v) ? v.join(' ') : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`
+            )
       } finally {
         s.dispose()
       }
@@ -299,7 +310,9 @@ export const program = (
 
   program
     .command('compare')
-    .description('train several models or configs × seeds in parallel processes; a Markdown table, a JSON file and a plot')
+    .description(
+      'train several models or configs × seeds in parallel processes; a Markdown table, a JSON file and a plot'
+    )
     .argument('<items...>', 'model names or config files')
     .option('--seeds <n>', 'seeds 1..n of each', positive, 1)
     .option('--steps <n>', 'override train.steps', positive)
@@ -337,7 +350,9 @@ export const program = (
 
   program
     .command('show')
-    .description("print a model's or a config's objectives, one per player (without an argument: every model and its hyper-parameters)")
+    .description(
+      "print a model's or a config's objectives, one per player (without an argument: every model and its hyper-parameters)"
+    )
     .argument('[model-or-config]', `${knownModels.join(' | ')}, or a config file`)
     .option('--latex', 'LaTeX instead of Unicode')
     .action(async (what: string | undefined, o: { latex?: boolean }) => {

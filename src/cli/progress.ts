@@ -19,12 +19,22 @@ export const progressFor = (stream: NodeJS.WriteStream, log: (line: string) => v
     return {
       start: () => undefined,
       update: (step, losses) =>
-        log(`step ${String(step).padStart(6)}  ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`),
+        log(
+          `step ${String(step).padStart(6)}  ${Object.entries(losses)
+            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .join('  ')}`
+        ),
       stop: () => undefined
     }
   }
   const bar = new cliProgress.SingleBar(
-    { format: '{bar} {value}/{total} | ETA {eta_formatted} | {losses}', hideCursor: true, clearOnComplete: false, etaBuffer: 50, stream },
+    {
+      format: '{bar} {value}/{total} | ETA {eta_formatted} | {losses}',
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+      stream
+    },
     cliProgress.Presets.shades_classic
   )
   let running = false

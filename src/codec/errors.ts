@@ -15,7 +15,9 @@ const isComposite = (c: t.Decoder<unknown, unknown>): boolean => {
 /** The path into the document: union alternatives and intersection members are not part of it. */
 const path = (e: t.ValidationError): string =>
   e.context
-    .map((c, i, all) => (i === 0 || c.key === '' || isComposite(all[i - 1].type) ? '' : /^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`))
+    .map((c, i, all) =>
+      i === 0 || c.key === '' || isComposite(all[i - 1].type) ? '' : /^\d+$/.test(c.key) ? `[${c.key}]` : `.${c.key}`
+    )
     .join('')
 
 const show = (v: unknown): string => {

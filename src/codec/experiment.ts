@@ -61,7 +61,12 @@ export class Tagged extends t.Type<Record<string, unknown>, unknown, unknown> {
       (u, c) => {
         const keys = Object.keys(this.entries())
         const o = shorthand && typeof u === 'string' ? { [field]: u } : u
-        if (!isRecord(o)) return t.failure(u, c, `expected ${shorthand ? `one of ${keys.join(' | ')}, or ` : ''}an object with "${field}", got ${show(u)}`)
+        if (!isRecord(o))
+          return t.failure(
+            u,
+            c,
+            `expected ${shorthand ? `one of ${keys.join(' | ')}, or ` : ''}an object with "${field}", got ${show(u)}`
+          )
         const k = o[field]
         if (typeof k !== 'string' || !keys.includes(k)) {
           const at = typeof u === 'string' ? c : [...c, { key: field, type: t.string, actual: k }]
@@ -80,7 +85,8 @@ export class Tagged extends t.Type<Record<string, unknown>, unknown, unknown> {
   }
   /** The fields an input may have, or undefined where it is not an object with a known key. */
   propsFor(u: unknown): t.Props | undefined {
-    if (!isRecord(u) || typeof u[this.field] !== 'string' || !(u[this.field] as string in this.entries())) return undefined
+    if (!isRecord(u) || typeof u[this.field] !== 'string' || !((u[this.field] as string) in this.entries()))
+      return undefined
     const e = this.entries()[u[this.field] as string]
     return { [this.field]: t.string, ...e.required, ...e.optional }
   }
@@ -95,7 +101,12 @@ type AnyCodec = t.Decoder<unknown, unknown>
 const unwrap = (c: AnyCodec): AnyCodec => {
   let x: AnyCodec = c
   for (;;) {
-    if (x instanceof t.RecursiveType || x instanceof t.RefinementType || x instanceof t.ExactType || x instanceof t.ReadonlyType) {
+    if (
+      x instanceof t.RecursiveType ||
+      x instanceof t.RefinementType ||
+      x instanceof t.ExactType ||
+      x instanceof t.ReadonlyType
+    ) {
       x = (x as unknown as { type: AnyCodec }).type
     } else return x
   }
@@ -149,12 +160,20 @@ export const unknownFields = (codec: AnyCodec, u: unknown, path = '$'): Readonly
 // codecs
 // -------------------------------------------------------------------------------------
 
-const IoC = t.union([t.keyof({ data: null, latent: null, '2latent': null, 'data+latent': null }), PositiveInt, ShapeC], 'Io')
+const IoC = t.union(
+  [t.keyof({ data: null, latent: null, '2latent': null, 'data+latent': null }), PositiveInt, ShapeC],
+  'Io'
+)
 
 const models = catalogue as unknown as Readonly<Record<string, AnyModel>>
 
 /** A model: its name, or `{ "name": …, …its hyper-parameters }`. */
-export const ModelC = new Tagged('Model', 'name', () => Object.fromEntries(Object.entries(models).map(([k, m]) => [k, { required: {}, optional: m.params }])), true)
+export const ModelC = new Tagged(
+  'Model',
+  'name',
+  () => Object.fromEntries(Object.entries(models).map(([k, m]) => [k, { required: {}, optional: m.params }])),
+  true
+)
 
 /** A data set: `{ "kind": …, …that kind's fields }`. */
 export const DataC = new Tagged('Data', 'kind', () => dataKinds, false)
@@ -163,7 +182,10 @@ export const DataC = new Tagged('Data', 'kind', () => dataKinds, false)
 export const NetC = new Tagged(
   'Net',
   'arch',
-  () => Object.fromEntries(Object.entries(archs).map(([k, a]) => [k, { required: {}, optional: { ...a.params, input: IoC, output: IoC } }])),
+  () =>
+    Object.fromEntries(
+      Object.entries(archs).map(([k, a]) => [k, { required: {}, optional: { ...a.params, input: IoC, output: IoC } }])
+    ),
   false
 )
 
@@ -178,10 +200,21 @@ export const GameSpecC = t.type({ players: t.readonlyArray(PlayerSpecC) }, 'Game
 /** How the players of one step see each other's samples (`Game.schedule`; absent: `alternating`). */
 export const StepScheduleC = t.keyof({ alternating: null, sharedSamples: null }, 'alternating | sharedSamples')
 
-const NameC = t.refinement(t.string, (s) => /^[A-Za-z0-9][\w.+-]{0,99}$/.test(s), 'a name of letters, digits, ".", "_", "+", "-"')
+const NameC = t.refinement(
+  t.string,
+  (s) => /^[A-Za-z0-9][\w.+-]{0,99}$/.test(s),
+  'a name of letters, digits, ".", "_", "+", "-"'
+)
 
 export const TrainC = t.partial(
-  { steps: PositiveInt, batch: PositiveInt, learningRate: Positive, logEvery: PositiveInt, evalEvery: PositiveInt, checkpointEvery: PositiveInt },
+  {
+    steps: PositiveInt,
+    batch: PositiveInt,
+    learningRate: Positive,
+    logEvery: PositiveInt,
+    evalEvery: PositiveInt,
+    checkpointEvery: PositiveInt
+  },
   'Train'
 )
 export const EvaluationC = t.partial({ samples: PositiveInt, metrics: t.readonlyArray(t.string) }, 'Evaluation')
@@ -232,7 +265,8 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
   const latent = e.latent ?? kind.latent
   const lr = e.train?.learningRate
   if (e.model !== undefined && e.game !== undefined) problems.push(`${root}: give "model" or "game", not both`)
-  if (e.model === undefined && e.game === undefined) problems.push(`${root}: give "model" (one of ${modelNames.join(', ')}) or "game"`)
+  if (e.model === undefined && e.game === undefined)
+    problems.push(`${root}: give "model" (one of ${modelNames.join(', ')}) or "game"`)
 
   let model: ModelConfig | undefined
   let game: Experiment['game']
@@ -240,11 +274,16 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
   if (e.model !== undefined) {
     const given = e.model as ModelConfig
     const entry = models[given.name]
-    const optimizer = given.optimizer ?? (lr !== undefined ? { ...(entry.defaults.optimizer as Optimizer), learningRate: lr } : entry.defaults.optimizer)
+    const optimizer =
+      given.optimizer ??
+      (lr !== undefined ? { ...(entry.defaults.optimizer as Optimizer), learningRate: lr } : entry.defaults.optimizer)
     model = Object.assign({ name: given.name }, entry.defaults, given, { optimizer }) as ModelConfig
     roles = { ...entry.nets }
     for (const k of Object.keys(e.nets ?? {})) {
-      if (!(k in roles)) problems.push(`${root}.nets${key(k)}: model ${given.name} has no net "${k}" (its nets: ${Object.keys(roles).join(', ')})`)
+      if (!(k in roles))
+        problems.push(
+          `${root}.nets${key(k)}: model ${given.name} has no net "${k}" (its nets: ${Object.keys(roles).join(', ')})`
+        )
     }
   } else if (e.game !== undefined) {
     const players: Array<Player> = e.game.players.map((p) => ({
@@ -262,7 +301,9 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
       const output = spec.output as Io | undefined
       const std = standardRoles[k]
       if ((input === undefined || output === undefined) && std === undefined) {
-        problems.push(`${root}.nets${key(k)}: give its "input" and "output" ("${k}" is not one of ${Object.keys(standardRoles).join(', ')}, which have defaults)`)
+        problems.push(
+          `${root}.nets${key(k)}: give its "input" and "output" ("${k}" is not one of ${Object.keys(standardRoles).join(', ')}, which have defaults)`
+        )
         continue
       }
       roles[k] = { input: input ?? std.input, output: output ?? std.output }
@@ -275,7 +316,12 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
     nets[k] =
       declared === undefined
         ? kind.defaultNet(k, role.input, role.output)
-        : ({ ...archs[declared.arch].defaults, ...declared, input: declared.input ?? role.input, output: declared.output ?? role.output } as NetSpec)
+        : ({
+            ...archs[declared.arch].defaults,
+            ...declared,
+            input: declared.input ?? role.input,
+            output: declared.output ?? role.output
+          } as NetSpec)
   }
 
   const steps = e.train?.steps ?? 2000
@@ -289,7 +335,9 @@ export const normalize = (e: ExperimentInput, root = '$'): E.Either<ReadonlyArra
   const metrics = e.evaluation?.metrics ?? kind.metrics.defaults
   metrics.forEach((m, i) => {
     if (!kind.metrics.available.includes(m)) {
-      problems.push(`${root}.evaluation.metrics[${i}]: unknown metric "${m}" for ${data.kind} data (available: ${kind.metrics.available.join(', ')})`)
+      problems.push(
+        `${root}.evaluation.metrics[${i}]: unknown metric "${m}" for ${data.kind} data (available: ${kind.metrics.available.join(', ')})`
+      )
     }
   })
   if (problems.length > 0) return E.left(problems)
@@ -318,4 +366,8 @@ export const decodeExperiment = (input: unknown, root = '$'): E.Either<ReadonlyA
 }
 
 /** The embedded default: α-GAN on the ring of 8 Gaussians. */
-export const defaultExperiment: ExperimentInput = { name: 'alpha-gan-ring', model: 'alphaGan', train: { learningRate: 1e-3 } } as unknown as ExperimentInput
+export const defaultExperiment: ExperimentInput = {
+  name: 'alpha-gan-ring',
+  model: 'alphaGan',
+  train: { learningRate: 1e-3 }
+} as unknown as ExperimentInput

@@ -68,5 +68,12 @@ export const built = <P extends t.Props, A extends t.TypeOf<t.TypeC<P>> & t.Outp
     })(struct.validate(u, c))
   const is = (u: unknown): u is A => E.isRight(validate(u, []))
   // a refinement of the struct, so that a union of these still dispatches on the tag
-  return new t.RefinementType<t.TypeC<P>, A, t.OutputOf<t.TypeC<P>>, unknown>(struct.name, is, validate, struct.encode, struct, is)
+  return new t.RefinementType<t.TypeC<P>, A, t.OutputOf<t.TypeC<P>>, unknown>(
+    struct.name,
+    is,
+    validate,
+    struct.encode,
+    struct,
+    is
+  )
 }

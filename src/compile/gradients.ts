@@ -6,7 +6,18 @@
 import * as tf from '@tensorflow/tfjs'
 
 /** Comparison and step kernels: piecewise constant, so their gradient is zero almost everywhere. */
-const PIECEWISE_CONSTANT = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'Sign', 'Step', 'Floor', 'Round']
+const PIECEWISE_CONSTANT = [
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'Equal',
+  'NotEqual',
+  'Sign',
+  'Step',
+  'Floor',
+  'Round'
+]
 
 /**
  * tfjs saves the *output* of Tanh, Sigmoid and Exp for their gradients; the clone it saves is put on
@@ -39,7 +50,9 @@ export const registerSecondOrderGradients = (): void => {
     tf.registerGradient({
       kernelName,
       inputsToSave: ['x'],
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => ({ x: () => grad(saved[0], dy as tf.Tensor) })
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => ({
+        x: () => grad(saved[0], dy as tf.Tensor)
+      })
     })
   }
   for (const kernelName of PIECEWISE_CONSTANT) {

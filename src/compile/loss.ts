@@ -27,7 +27,10 @@ export interface ValueAndGrads {
 }
 
 /** tfjs refuses a gradient when no variable reaches the value at all: that gradient is zero. */
-const gradientsOrZero = (f: () => tf.Scalar, vars: ReadonlyArray<tf.Variable>): { value: tf.Scalar; grads: Array<tf.Tensor | null> } => {
+const gradientsOrZero = (
+  f: () => tf.Scalar,
+  vars: ReadonlyArray<tf.Variable>
+): { value: tf.Scalar; grads: Array<tf.Tensor | null> } => {
   if (vars.length === 0) return { value: tf.tidy(f), grads: [] }
   try {
     const r = tf.engine().gradients(f, vars as Array<tf.Variable>, undefined, true)
@@ -42,7 +45,11 @@ const gradientsOrZero = (f: () => tf.Scalar, vars: ReadonlyArray<tf.Variable>): 
  * Evaluates terms that share one environment (so their noise draws agree), reading everything back.
  * No tensor outlives the call.
  */
-export const withInputs = <A>(nets: Binding, inputs: Inputs, f: (run: (t: Loss, vars: ReadonlyArray<tf.Variable>) => ValueAndGrads) => A): A => {
+export const withInputs = <A>(
+  nets: Binding,
+  inputs: Inputs,
+  f: (run: (t: Loss, vars: ReadonlyArray<tf.Variable>) => ValueAndGrads) => A
+): A => {
   registerSecondOrderGradients()
   const env = new StepEnv(nets, inputs.data, inputs.prior, inputs.step ?? 0, inputs.seed ?? 0)
   try {
@@ -53,7 +60,9 @@ export const withInputs = <A>(nets: Binding, inputs: Inputs, f: (run: (t: Loss, 
       const { value, grads } = gradientsOrZero(f, vars)
       const out: ValueAndGrads = {
         value: value.dataSync()[0],
-        grads: vars.map((v, i) => (grads[i] == null ? new Float32Array(v.size) : (grads[i].dataSync() as Float32Array).slice())),
+        grads: vars.map((v, i) =>
+          grads[i] == null ? new Float32Array(v.size) : (grads[i].dataSync() as Float32Array).slice()
+        ),
         named: Object.fromEntries([...env.named.entries()].map(([k, t]) => [k.replace(/^loss\//, ''), t.dataSync()[0]]))
       }
       tf.dispose([value, ...grads.filter((g) => g != null)])
@@ -66,5 +75,9 @@ export const withInputs = <A>(nets: Binding, inputs: Inputs, f: (run: (t: Loss, 
 }
 
 /** The value and gradients of one term. */
-export const valueAndGrads = (term: Loss, nets: Binding, inputs: Inputs, vars: ReadonlyArray<tf.Variable>): ValueAndGrads =>
-  withInputs(nets, inputs, (run) => run(term, vars))
+export const valueAndGrads = (
+  term: Loss,
+  nets: Binding,
+  inputs: Inputs,
+  vars: ReadonlyArray<tf.Variable>
+): ValueAndGrads => withInputs(nets, inputs, (run) => run(term, vars))

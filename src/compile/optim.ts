@@ -95,4 +95,6 @@ const sgdUpdater = (vars: ReadonlyArray<tf.Variable>, learningRate: number): Upd
 }
 
 export const updater = (o: Optimizer, vars: ReadonlyArray<tf.Variable>, kernels: StepKernels = {}): Updater =>
-  o._tag === 'Adam' ? adamUpdater(vars, o.learningRate, o.beta1, o.beta2, kernels.adam) : sgdUpdater(vars, o.learningRate)
+  o._tag === 'Adam'
+    ? adamUpdater(vars, o.learningRate, o.beta1, o.beta2, kernels.adam)
+    : sgdUpdater(vars, o.learningRate)

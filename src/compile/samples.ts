@@ -38,7 +38,12 @@ const readNets = (node: unknown, read: boolean, out: Set<string>): Set<string> =
 }
 
 /** The sampler nets of a game. */
-export const samplerNets = (game: Game): ReadonlySet<string> => readNets(game.players.map((p) => p.loss), false, new Set())
+export const samplerNets = (game: Game): ReadonlySet<string> =>
+  readNets(
+    game.players.map((p) => p.loss),
+    false,
+    new Set()
+  )
 
 export interface SampleCache {
   /** What one player shares: it reads samples of nets it does not update, and offers what it computes. */

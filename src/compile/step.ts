@@ -66,7 +66,9 @@ export const readValues = async (report: StepReport): Promise<Record<string, num
   const datas = await Promise.all(entries.map(([, t]) => t.data()))
   const out: Record<string, number> = Object.fromEntries(entries.map(([k], i) => [k, datas[i][0]]))
   // name the innermost culprit: a named term (`player/label`) before the player's total
-  const bad = Object.keys(out).sort((a, b) => Number(b.includes('/')) - Number(a.includes('/'))).find((k) => !Number.isFinite(out[k]))
+  const bad = Object.keys(out)
+    .sort((a, b) => Number(b.includes('/')) - Number(a.includes('/')))
+    .find((k) => !Number.isFinite(out[k]))
   if (bad !== undefined) throw new DivergenceError(bad, report.step, out[bad])
   return out
 }
@@ -86,7 +88,8 @@ const checkBinding = (game: Game, nets: Binding): void => {
       )
     }
   }
-  if (problems.length > 0) throw new Error(`cannot bind the game's nets:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  if (problems.length > 0)
+    throw new Error(`cannot bind the game's nets:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
 }
 
 /**
@@ -121,7 +124,10 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
       for (const { player, vars, optimizer } of players) {
         if (!steps(player, i)) continue
         const shared = samples?.forPlayer(player.nets)
-        const { value, grads } = tf.variableGrads(() => evaluate(player.loss, new Evaluation(env, player.name, shared)), vars)
+        const { value, grads } = tf.variableGrads(
+          () => evaluate(player.loss, new Evaluation(env, player.name, shared)),
+          vars
+        )
         optimizer.apply(vars.map((v) => grads[v.name] ?? null))
         tf.dispose(grads)
         values.set(player.name, value)

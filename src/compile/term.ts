@@ -28,7 +28,8 @@ const hash = (s: string): number => {
  * A seed for a tfjs random op from its parts: never 0, which tfjs reads as "no seed" (a
  * `Math.random()` draw), so every draw is reproducible.
  */
-export const drawSeed = (...parts: ReadonlyArray<number | string>): number => (hash(parts.join('/')) % 2_147_483_646) + 1
+export const drawSeed = (...parts: ReadonlyArray<number | string>): number =>
+  (hash(parts.join('/')) % 2_147_483_646) + 1
 
 /**
  * What every player of one step shares: the batch, the prior draw and the noise. Owns the tensors it
@@ -132,7 +133,9 @@ export class Evaluation {
     Gaussian: (e) => {
       const mean = this.expr(e.mean)
       const logVar = this.expr(e.logVar)
-      const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) => tf.randomNormal(mean.shape, 0, 1, 'float32', seed))
+      const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) =>
+        tf.randomNormal(mean.shape, 0, 1, 'float32', seed)
+      )
       return tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
     },
     Pair: (e) => {
@@ -145,7 +148,11 @@ export class Evaluation {
       const t = this.expr(e.expr)
       const part = t.shape[t.rank - 1] / e.count
       const begin = t.shape.map((_, i) => (i === t.rank - 1 ? e.index * part : 0))
-      return tf.slice(t, begin, t.shape.map((d, i) => (i === t.rank - 1 ? part : d)))
+      return tf.slice(
+        t,
+        begin,
+        t.shape.map((d, i) => (i === t.rank - 1 ? part : d))
+      )
     }
   })
 }
@@ -159,7 +166,14 @@ const mean = (t: tf.Tensor): tf.Scalar => tf.mean(t) as tf.Scalar
 
 /** Sum over every axis but the batch axis, then mean over the batch. */
 const perExample = (t: tf.Tensor): tf.Scalar =>
-  t.rank <= 1 ? mean(t) : mean(tf.sum(t, Array.from({ length: t.rank - 1 }, (_, i) => i + 1)))
+  t.rank <= 1
+    ? mean(t)
+    : mean(
+        tf.sum(
+          t,
+          Array.from({ length: t.rank - 1 }, (_, i) => i + 1)
+        )
+      )
 
 const reduce = (t: tf.Tensor, r: L.Reduction): tf.Scalar => (r === 'mean' ? mean(t) : perExample(t))
 
@@ -180,8 +194,7 @@ const inputGradient = (ev: Evaluation, critic: string, x: tf.Tensor): tf.Tensor 
   return tf.grad((u: tf.Tensor) => tf.sum(net.apply(u)))(x)
 }
 
-const squaredNorms = (g: tf.Tensor): tf.Tensor =>
-  tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)
+const squaredNorms = (g: tf.Tensor): tf.Tensor => tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)
 
 /**
  * The interpreter as an exhaustive record: each case folds its sub-terms with `go`.
@@ -226,7 +239,9 @@ const cases = (ev: Evaluation, go: (t: Loss) => tf.Scalar): LossMatch<tf.Scalar>
     const fake = tf.reshape(ev.expr(t.fake), real.shape)
     const epsShape = [real.shape[0], ...real.shape.slice(1).map(() => 1)]
     // one draw per (critic, real, fake), whether or not the samples are stopped
-    const eps = ev.env.draw(`gp:${t.critic}:${X.key(X.unstop(t.real))};${X.key(X.unstop(t.fake))}`, (seed) => tf.randomUniform(epsShape, 0, 1, 'float32', seed))
+    const eps = ev.env.draw(`gp:${t.critic}:${X.key(X.unstop(t.real))};${X.key(X.unstop(t.fake))}`, (seed) =>
+      tf.randomUniform(epsShape, 0, 1, 'float32', seed)
+    )
     const mixed = tf.add(tf.mul(eps, real), tf.mul(tf.sub(1, eps), fake))
     const norms = tf.sqrt(tf.add(squaredNorms(inputGradient(ev, t.critic, mixed)), 1e-12))
     return mean(tf.square(tf.sub(norms, 1)))

@@ -130,20 +130,43 @@ const checkLeaf = (g: Game, p: Player, path: string, leaf: L.Leaf): Array<CheckE
     if (s === undefined) errors.push({ _tag: 'UnboundNet', ...site, net: critic })
     else {
       if (size(s.output) !== 1) {
-        errors.push({ _tag: 'ShapeMismatch', ...site, what: `output of critic ${critic} (one logit)`, expected: [1], actual: s.output })
+        errors.push({
+          _tag: 'ShapeMismatch',
+          ...site,
+          what: `output of critic ${critic} (one logit)`,
+          expected: [1],
+          actual: s.output
+        })
       }
       shapes.forEach((sh, i) => {
         if (sh === undefined) return
         if (!accepts(s.input, sh)) {
           const e = L.exprsOf(leaf)[i]
-          errors.push({ _tag: 'ShapeMismatch', ...site, what: `input of critic ${critic} from ${showExpr(e)}`, expected: s.input, actual: sh })
+          errors.push({
+            _tag: 'ShapeMismatch',
+            ...site,
+            what: `input of critic ${critic} from ${showExpr(e)}`,
+            expected: s.input,
+            actual: sh
+          })
         }
       })
     }
-  } else if (shapes.length === 2 && shapes[0] !== undefined && shapes[1] !== undefined && !shapeEquals(shapes[0], shapes[1])) {
+  } else if (
+    shapes.length === 2 &&
+    shapes[0] !== undefined &&
+    shapes[1] !== undefined &&
+    !shapeEquals(shapes[0], shapes[1])
+  ) {
     // reconstructions and gaussianKL compare two samples elementwise
     const [a, b] = L.exprsOf(leaf)
-    errors.push({ _tag: 'ShapeMismatch', ...site, what: `${showExpr(b)} against ${showExpr(a)}`, expected: shapes[0], actual: shapes[1] })
+    errors.push({
+      _tag: 'ShapeMismatch',
+      ...site,
+      what: `${showExpr(b)} against ${showExpr(a)}`,
+      expected: shapes[0],
+      actual: shapes[1]
+    })
   }
   return errors
 }

@@ -87,7 +87,11 @@ export const at = (s: Schedule, step: number): number =>
       return s.values[i === -1 ? s.values.length - 1 : i]
     },
     Linear: (s) =>
-      step <= s.start ? s.from : step >= s.end ? s.to : s.from + ((s.to - s.from) * (step - s.start)) / (s.end - s.start)
+      step <= s.start
+        ? s.from
+        : step >= s.end
+          ? s.to
+          : s.from + ((s.to - s.from) * (step - s.start)) / (s.end - s.start)
   })(s)
 
 // -------------------------------------------------------------------------------------
@@ -111,7 +115,6 @@ export const key: (s: Schedule) => string = match<string>({
 /** Human-readable form, e.g. `w[0 → 1 @ 1000]`. @category utils */
 export const show: (s: Schedule) => string = match<string>({
   Constant: (s) => String(s.value),
-  Piecewise: (s) =>
-    `w[${s.values.map((v, i) => (i === 0 ? String(v) : `${v} @ ${s.boundaries[i - 1]}`)).join(' → ')}]`,
+  Piecewise: (s) => `w[${s.values.map((v, i) => (i === 0 ? String(v) : `${v} @ ${s.boundaries[i - 1]}`)).join(' → ')}]`,
   Linear: (s) => `w[${s.from} @ ${s.start} ↗ ${s.to} @ ${s.end}]`
 })

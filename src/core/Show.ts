@@ -63,7 +63,8 @@ const unicode: Notation = {
   minus: '−',
   times: '·',
   number: (k) => String(k),
-  named: (label, body) => `⟦${/^[A-Za-z0-9_./ -]+$/.test(label) && !label.startsWith('"') ? label : JSON.stringify(label)}: ${body}⟧`,
+  named: (label, body) =>
+    `⟦${/^[A-Za-z0-9_./ -]+$/.test(label) && !label.startsWith('"') ? label : JSON.stringify(label)}: ${body}⟧`,
   weighted: (s, body) => `${S.show(s)}·${body}`,
   leaf: {
     Reconstruction: (t) => {
@@ -153,7 +154,8 @@ const printer = (n: Notation): ((t: Loss) => string) => {
               })
               .join(''),
       // a factor of 1 (λ = 1) is not written: `1 ·` says nothing
-      Scale: (t) => (t.k === 1 ? go(t.term) : t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`),
+      Scale: (t) =>
+        t.k === 1 ? go(t.term) : t.k === -1 ? `${n.minus}${atom(t.term)}` : `${n.number(t.k)}${n.times}${atom(t.term)}`,
       Named: (t) => n.named(t.label, go(t.term)),
       Weighted: (t) => n.weighted(t.schedule, atom(t.term))
     })(t)
@@ -161,7 +163,8 @@ const printer = (n: Notation): ((t: Loss) => string) => {
   const atom = (v: Loss): string => {
     const t = unit(v)
     const s = go(t)
-    const needs = t._tag === 'Sum' || t._tag === 'Scale' || t._tag === 'Weighted' || s.startsWith('−') || s.startsWith('-')
+    const needs =
+      t._tag === 'Sum' || t._tag === 'Scale' || t._tag === 'Weighted' || s.startsWith('−') || s.startsWith('-')
     return needs ? `(${s})` : s
   }
   return go

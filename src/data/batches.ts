@@ -33,7 +33,8 @@ export interface Batcher {
 }
 
 /** Seed of epoch `e`'s permutation (never 0). */
-const epochSeed = (seed: number, epoch: number): number => ((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0) || 1
+const epochSeed = (seed: number, epoch: number): number =>
+  (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0 || 1
 
 /** Writes a uniformly random permutation of 0‥n−1 into `perm` (Fisher–Yates). */
 const shuffle = (perm: Uint32Array, seed: number): void => {
@@ -47,9 +48,15 @@ const shuffle = (perm: Uint32Array, seed: number): void => {
   }
 }
 
-export const batcher = (set: ImageSet, batchSize: number, o: { readonly seed?: number; readonly range?: Range; readonly resume?: BatchState } = {}): Batcher => {
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`batcher: batch size ${batchSize} is not a positive integer`)
-  if (batchSize > set.count) throw new RangeError(`batcher: batch size ${batchSize} exceeds the ${set.count} examples of ${set.name}`)
+export const batcher = (
+  set: ImageSet,
+  batchSize: number,
+  o: { readonly seed?: number; readonly range?: Range; readonly resume?: BatchState } = {}
+): Batcher => {
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new RangeError(`batcher: batch size ${batchSize} is not a positive integer`)
+  if (batchSize > set.count)
+    throw new RangeError(`batcher: batch size ${batchSize} exceeds the ${set.count} examples of ${set.name}`)
   const seed = o.resume?.seed ?? o.seed ?? 1
   const range = o.range ?? TANH_RANGE
   const [h, w, c] = set.shape
@@ -59,7 +66,8 @@ export const batcher = (set: ImageSet, batchSize: number, o: { readonly seed?: n
   const indices = new Uint32Array(batchSize)
   let epoch = o.resume?.epoch ?? 0
   let position = o.resume?.position ?? 0
-  if (position < 0 || position > set.count) throw new RangeError(`batcher: resume position ${position} outside 0‥${set.count}`)
+  if (position < 0 || position > set.count)
+    throw new RangeError(`batcher: resume position ${position} outside 0‥${set.count}`)
   shuffle(perm, epochSeed(seed, epoch))
   let last: tf.Tensor | undefined
 
@@ -90,7 +98,10 @@ export const batcher = (set: ImageSet, batchSize: number, o: { readonly seed?: n
     set,
     batchSize,
     next: () => {
-      if (last !== undefined && !last.isDisposed) throw new Error(`batcher (${set.name}): the previous batch is still alive; dispose it before asking for the next`)
+      if (last !== undefined && !last.isDisposed)
+        throw new Error(
+          `batcher (${set.name}): the previous batch is still alive; dispose it before asking for the next`
+        )
       select(true)
       for (let i = 0; i < batchSize; i++) set.write(indices[i], buffer, i * size, range)
       last = tf.tensor4d(buffer, [batchSize, h, w, c])

@@ -26,7 +26,14 @@ export class IdxError extends Error {
 }
 
 const UBYTE = 0x08
-const TYPE_NAMES: Readonly<Record<number, string>> = { 0x08: 'ubyte', 0x09: 'sbyte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' }
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  0x08: 'ubyte',
+  0x09: 'sbyte',
+  0x0b: 'short',
+  0x0c: 'int',
+  0x0d: 'float',
+  0x0e: 'double'
+}
 
 /** Whether the bytes start with the gzip magic number 1f 8b. */
 export const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
@@ -46,20 +53,29 @@ export const parseIdx = (bytes: Uint8Array, file: string, rank?: number): Idx =>
     }
   }
   if (raw.length < 4) throw new IdxError(file, `${raw.length} bytes, too short for an IDX header`)
-  if (raw[0] !== 0 || raw[1] !== 0) throw new IdxError(file, `not an IDX file: magic number starts ${hex(raw[0])} ${hex(raw[1])}, expected 00 00`)
+  if (raw[0] !== 0 || raw[1] !== 0)
+    throw new IdxError(file, `not an IDX file: magic number starts ${hex(raw[0])} ${hex(raw[1])}, expected 00 00`)
   const type = raw[2]
-  if (type !== UBYTE) throw new IdxError(file, `IDX type ${hex(type)} (${TYPE_NAMES[type] ?? 'unknown'}); only unsigned bytes (08) are read`)
+  if (type !== UBYTE)
+    throw new IdxError(
+      file,
+      `IDX type ${hex(type)} (${TYPE_NAMES[type] ?? 'unknown'}); only unsigned bytes (08) are read`
+    )
   const n = raw[3]
   if (n === 0) throw new IdxError(file, 'IDX header declares 0 dimensions')
   if (rank !== undefined && n !== rank) throw new IdxError(file, `IDX array of rank ${n}, expected rank ${rank}`)
   const header = 4 + 4 * n
-  if (raw.length < header) throw new IdxError(file, `truncated header: ${raw.length} bytes, the ${n} dimensions need ${header}`)
+  if (raw.length < header)
+    throw new IdxError(file, `truncated header: ${raw.length} bytes, the ${n} dimensions need ${header}`)
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
   const dims = Array.from({ length: n }, (_, i) => view.getUint32(4 + 4 * i, false))
   const expected = dims.reduce((a, b) => a * b, 1)
   const got = raw.length - header
   if (got !== expected) {
-    throw new IdxError(file, `${got < expected ? 'truncated' : 'trailing bytes'}: dimensions [${dims.join(', ')}] need ${expected} bytes of data, the file has ${got}`)
+    throw new IdxError(
+      file,
+      `${got < expected ? 'truncated' : 'trailing bytes'}: dimensions [${dims.join(', ')}] need ${expected} bytes of data, the file has ${got}`
+    )
   }
   return { dims, data: raw.subarray(header) }
 }

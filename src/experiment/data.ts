@@ -96,7 +96,8 @@ export const dataKinds: Readonly<Record<string, DataKind>> = {
     latent: 2,
     metrics: toyMetrics,
     defaultNet: toyNet,
-    load: async (d) => mixtureSource((await import('../data/toy.ts')).ring(d.modes as number, d.radius as number, d.sd as number))
+    load: async (d) =>
+      mixtureSource((await import('../data/toy.ts')).ring(d.modes as number, d.radius as number, d.sd as number))
   },
   grid: {
     description: 'a square grid of Gaussians in the plane (default: 5 × 5, spacing 2, σ 0.05)',
@@ -107,7 +108,8 @@ export const dataKinds: Readonly<Record<string, DataKind>> = {
     latent: 2,
     metrics: toyMetrics,
     defaultNet: toyNet,
-    load: async (d) => mixtureSource((await import('../data/toy.ts')).grid(d.side as number, d.spacing as number, d.sd as number))
+    load: async (d) =>
+      mixtureSource((await import('../data/toy.ts')).grid(d.side as number, d.spacing as number, d.sd as number))
   },
   ...imageKinds
 }

@@ -16,7 +16,9 @@ import { PositiveInt } from './primitives.ts'
 export type Io = 'data' | 'latent' | '2latent' | 'data+latent' | number | ReadonlyArray<number>
 
 /** A net as a config declares it: its architecture, that architecture's fields, and its input and output. */
-export type NetSpec = { readonly arch: string; readonly input: Io; readonly output: Io } & Readonly<Record<string, unknown>>
+export type NetSpec = { readonly arch: string; readonly input: Io; readonly output: Io } & Readonly<
+  Record<string, unknown>
+>
 
 /** The shape an `Io` stands for, given one example's shape and the prior's dimension. */
 export const resolveIo = (io: Io, data: Shape, latent: number): Shape =>

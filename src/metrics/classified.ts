@@ -29,7 +29,12 @@ export const probabilities = (c: Classifier, images: Float32Array, n: number, vi
   mapBatched((x) => tf.tidy(() => tf.softmax(c.logits(toGrey(x, view))) as tf.Tensor2D), images, n).values
 
 /** Penultimate features per image: `[n, FEATURES · k]` (the channels' features side by side for `channels`). */
-export const featuresOf = (c: Classifier, images: Float32Array, n: number, view: View): { readonly values: Float32Array; readonly width: number } =>
+export const featuresOf = (
+  c: Classifier,
+  images: Float32Array,
+  n: number,
+  view: View
+): { readonly values: Float32Array; readonly width: number } =>
   mapBatched(
     (x) =>
       tf.tidy(() => {
@@ -55,7 +60,10 @@ export const modeCount = (labels: ArrayLike<number>, classes: number): ModeCount
   const histogram = new Array<number>(classes).fill(0)
   for (let i = 0; i < labels.length; i++) histogram[labels[i]]++
   const n = labels.length
-  const kl = n === 0 ? Math.log(classes) : histogram.reduce((s, h) => (h === 0 ? s : s + (h / n) * Math.log((h / n) * classes)), 0)
+  const kl =
+    n === 0
+      ? Math.log(classes)
+      : histogram.reduce((s, h) => (h === 0 ? s : s + (h / n) * Math.log((h / n) * classes)), 0)
   return { modes: histogram.filter((h) => h > 0).length, classes, kl, histogram }
 }
 
@@ -69,7 +77,11 @@ const argmax10 = (p: Float32Array, row: number): number => {
 export const classesOf = (c: Classifier, images: Float32Array, n: number, view: View): Uint16Array => {
   const p = probabilities(c, images, n, view)
   const out = new Uint16Array(n)
-  for (let i = 0; i < n; i++) out[i] = view === 'channels' ? 100 * argmax10(p, 3 * i) + 10 * argmax10(p, 3 * i + 1) + argmax10(p, 3 * i + 2) : argmax10(p, i)
+  for (let i = 0; i < n; i++)
+    out[i] =
+      view === 'channels'
+        ? 100 * argmax10(p, 3 * i) + 10 * argmax10(p, 3 * i + 1) + argmax10(p, 3 * i + 2)
+        : argmax10(p, i)
   return out
 }
 
@@ -77,7 +89,8 @@ export const classesOf = (c: Classifier, images: Float32Array, n: number, view: 
  * Stacked-MNIST modes (VEEGAN / PacGAN): each channel of `n` `[28, 28, 3]` samples classified as a
  * digit; modes are the distinct triples out of 1000, KL of their histogram to uniform.
  */
-export const stackedModes = (c: Classifier, samples: Float32Array, n: number): ModeCount => modeCount(classesOf(c, samples, n, 'channels'), 1000)
+export const stackedModes = (c: Classifier, samples: Float32Array, n: number): ModeCount =>
+  modeCount(classesOf(c, samples, n, 'channels'), 1000)
 
 /**
  * The inception score exp E_x KL(p(y|x) ‖ p(y)) with the classifier's softmax; for `channels` the
@@ -92,7 +105,8 @@ export const inceptionScore = (c: Classifier, samples: Float32Array, n: number, 
   const conditional = (i: number, out: Float64Array): void => {
     for (let y = 0; y < classes; y++) {
       let q = 1
-      for (let ch = 0, rest = y; ch < k; ch++, rest = Math.floor(rest / 10)) q *= p[10 * (k * i + (k - 1 - ch)) + (rest % 10)]
+      for (let ch = 0, rest = y; ch < k; ch++, rest = Math.floor(rest / 10))
+        q *= p[10 * (k * i + (k - 1 - ch)) + (rest % 10)]
       out[y] = q
     }
   }
@@ -105,7 +119,8 @@ export const inceptionScore = (c: Classifier, samples: Float32Array, n: number, 
   let total = 0
   for (let i = 0; i < n; i++) {
     conditional(i, row)
-    for (let y = 0; y < classes; y++) if (row[y] > 0) total += (row[y] * Math.log(row[y] / Math.max(marginal[y], 1e-300))) / n
+    for (let y = 0; y < classes; y++)
+      if (row[y] > 0) total += (row[y] * Math.log(row[y] / Math.max(marginal[y], 1e-300))) / n
   }
   return Math.exp(total)
 }

@@ -22,7 +22,8 @@ import type { Layer } from '../nets/layers.ts'
 import { conv, dense } from '../nets/layers.ts'
 
 /** The layers, in order; the dense layer of `FEATURES` units is the penultimate one. */
-export const CLASSIFIER_ARCH = 'conv 1→32 k4 s2 leakyRelu, conv 32→64 k4 s2 leakyRelu, dense 3136→128 relu, dense 128→10; inputs in [−1, 1]'
+export const CLASSIFIER_ARCH =
+  'conv 1→32 k4 s2 leakyRelu, conv 32→64 k4 s2 leakyRelu, dense 3136→128 relu, dense 128→10; inputs in [−1, 1]'
 export const FEATURES = 128
 /** What training does; part of the cache key. */
 export const RECIPE = { epochs: 3, batch: 128, optimizer: 'adam', learningRate: 1e-3, decay: 0.5, seed: 7 } as const
@@ -75,7 +76,12 @@ const featuresOf = (l: Layers, x: tf.Tensor): tf.Tensor2D =>
  * Runs `f` on `[n, 28, 28, c]` inputs in chunks of `chunk`, gathering its outputs: `width` values per
  * input (an output of k rows of j values per input gives width k·j).
  */
-export const mapBatched = (f: (x: tf.Tensor) => tf.Tensor2D, images: Float32Array, n: number, chunk = 500): { readonly values: Float32Array; readonly width: number } => {
+export const mapBatched = (
+  f: (x: tf.Tensor) => tf.Tensor2D,
+  images: Float32Array,
+  n: number,
+  chunk = 500
+): { readonly values: Float32Array; readonly width: number } => {
   const px = images.length / n
   let out: Float32Array | undefined
   let width = 0
@@ -139,12 +145,18 @@ const load = (file: string, key: string, l: Layers): CacheFile | string => {
   }
   if (c.format !== 1 || c.key !== key) return 'made for other data, architecture or recipe'
   const vars = variablesOf(l)
-  if (!Array.isArray(c.shapes) || c.shapes.length !== vars.length || vars.some((v, i) => v.shape.join() !== c.shapes[i]?.join())) return 'shapes differ from the architecture'
+  if (
+    !Array.isArray(c.shapes) ||
+    c.shapes.length !== vars.length ||
+    vars.some((v, i) => v.shape.join() !== c.shapes[i]?.join())
+  )
+    return 'shapes differ from the architecture'
   const bytes = Buffer.from(String(c.weights), 'base64')
   if (sha(bytes) !== c.checksum) return 'checksum mismatch (corrupt weights)'
   if (bytes.length % 4 !== 0) return 'weights of the wrong size or not finite'
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
-  if (all.length !== vars.reduce((n, v) => n + v.size, 0) || !all.every(Number.isFinite)) return 'weights of the wrong size or not finite'
+  if (all.length !== vars.reduce((n, v) => n + v.size, 0) || !all.every(Number.isFinite))
+    return 'weights of the wrong size or not finite'
   let o = 0
   for (const v of vars) {
     tf.tidy(() => v.assign(tf.tensor(all.subarray(o, o + v.size), v.shape)))
@@ -162,7 +174,16 @@ const save = (file: string, key: string, l: Layers, accuracy: number, trainSecon
     o += v.size
   }
   const bytes = new Uint8Array(all.buffer)
-  const c: CacheFile = { format: 1, key, arch: CLASSIFIER_ARCH, accuracy, trainSeconds, shapes: vars.map((v) => v.shape), checksum: sha(bytes), weights: Buffer.from(bytes).toString('base64') }
+  const c: CacheFile = {
+    format: 1,
+    key,
+    arch: CLASSIFIER_ARCH,
+    accuracy,
+    trainSeconds,
+    shapes: vars.map((v) => v.shape),
+    checksum: sha(bytes),
+    weights: Buffer.from(bytes).toString('base64')
+  }
   mkdirSync(join(file, '..'), { recursive: true })
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(c))
@@ -175,7 +196,16 @@ const train = (l: Layers, source: ClassifierSource, progress: boolean, log: (lin
   const perEpoch = Math.floor(set.count / RECIPE.batch)
   const total = RECIPE.epochs * perEpoch
   const vars = variablesOf(l)
-  const bar = progress ? new cliProgress.SingleBar({ format: 'training the evaluation classifier [{bar}] {percentage}% | step {value}/{total} | loss {loss} | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined
+  const bar = progress
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            'training the evaluation classifier [{bar}] {percentage}% | step {value}/{total} | loss {loss} | eta {eta_formatted}',
+          hideCursor: true
+        },
+        cliProgress.Presets.shades_classic
+      )
+    : undefined
   bar?.start(total, 0, { loss: '—' })
   const oneHot = new Float32Array(RECIPE.batch * 10)
   let opt = tf.train.adam(RECIPE.learningRate)
@@ -190,7 +220,11 @@ const train = (l: Layers, source: ClassifierSource, progress: boolean, log: (lin
       for (let i = 0; i < idx.length; i++) oneHot[10 * i + set.labels[idx[i]]] = 1
       const x = b.next()
       const y = tf.tensor2d(oneHot, [RECIPE.batch, 10])
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, l.out.apply(featuresOf(l, x))) as tf.Scalar, true, vars)
+      const loss = opt.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, l.out.apply(featuresOf(l, x))) as tf.Scalar,
+        true,
+        vars
+      )
       tf.dispose([x, y])
       if (s % 50 === 0 || s === total - 1) {
         const v = loss?.dataSync()[0] ?? NaN
@@ -258,16 +292,23 @@ export const ensureClassifierSync = (o: ClassifierOptions = {}): Classifier => {
     accuracy = cached.accuracy
     trainSeconds = cached.trainSeconds
   } else {
-    log(`evaluation classifier (${source}): ${cached}; training it (${RECIPE.epochs} epochs on ${tf.getBackend()}) into ${file}`)
+    log(
+      `evaluation classifier (${source}): ${cached}; training it (${RECIPE.epochs} epochs on ${tf.getBackend()}) into ${file}`
+    )
     const t0 = performance.now()
     train(l, source, o.progress ?? process.stderr.isTTY === true, log)
     trainSeconds = (performance.now() - t0) / 1000
     accuracy = accuracyOf((x) => tf.tidy(() => l.out.apply(featuresOf(l, x)) as tf.Tensor2D), source)
     trained = true
     const min = o.minAccuracy ?? (source === 'mnist' ? 0.985 : 0.85)
-    if (accuracy < min) throw new Error(`evaluation classifier (${source}): test accuracy ${(100 * accuracy).toFixed(2)} % is below ${(100 * min).toFixed(1)} %`)
+    if (accuracy < min)
+      throw new Error(
+        `evaluation classifier (${source}): test accuracy ${(100 * accuracy).toFixed(2)} % is below ${(100 * min).toFixed(1)} %`
+      )
     save(file, key, l, accuracy, trainSeconds)
-    log(`evaluation classifier (${source}): test accuracy ${(100 * accuracy).toFixed(2)} %, trained in ${trainSeconds.toFixed(1)} s`)
+    log(
+      `evaluation classifier (${source}): test accuracy ${(100 * accuracy).toFixed(2)} %, trained in ${trainSeconds.toFixed(1)} s`
+    )
   }
   const c: Classifier = {
     source,

@@ -9,8 +9,12 @@ import { Option } from 'commander'
 export const registerClassifier = (program: Command): void => {
   program
     .command('classifier')
-    .description("train the evaluation classifier (MNIST CNN) behind the image metrics, or find it in the cache; print its test accuracy")
-    .addOption(new Option('--data <set>', 'the digits it classifies').choices(['mnist', 'fashionMnist']).default('mnist'))
+    .description(
+      'train the evaluation classifier (MNIST CNN) behind the image metrics, or find it in the cache; print its test accuracy'
+    )
+    .addOption(
+      new Option('--data <set>', 'the digits it classifies').choices(['mnist', 'fashionMnist']).default('mnist')
+    )
     .option('--retrain', 'ignore the cached weights and train again')
     .option('--backend <name>', 'tfjs backend (default: the fastest available)')
     .option('--json', 'print one JSON line')
@@ -20,7 +24,14 @@ export const registerClassifier = (program: Command): void => {
       const backend = await selectBackend(o.backend)
       const c = await ensureClassifier({ source: o.data, retrain: o.retrain === true, log: (l) => console.error(l) })
       const accuracy = measureAccuracy(c)
-      const r = { data: o.data, accuracy, file: c.file, trained: c.trained, trainSeconds: +c.trainSeconds.toFixed(1), backend: backend.name }
+      const r = {
+        data: o.data,
+        accuracy,
+        file: c.file,
+        trained: c.trained,
+        trainSeconds: +c.trainSeconds.toFixed(1),
+        backend: backend.name
+      }
       console.log(
         o.json === true
           ? JSON.stringify(r)

@@ -74,7 +74,13 @@ const meanCritic = (W: Net, n: number, make: (from: number, m: number) => tf.Ten
  * Trains a fresh critic on `train` against `G(z)`, z ~ N(0, I) of `latent` dimensions, and reports its
  * estimate on `test` against fresh samples. `G` is only read.
  */
-export const independentCritic = async (G: Net, latent: number, train: ImageSet, test: ImageSet, o: CriticOptions = {}): Promise<CriticReport> => {
+export const independentCritic = async (
+  G: Net,
+  latent: number,
+  train: ImageSet,
+  test: ImageSet,
+  o: CriticOptions = {}
+): Promise<CriticReport> => {
   const steps = o.steps ?? 1000
   const batch = o.batch ?? 64
   const seed = o.seed ?? 1
@@ -99,7 +105,9 @@ export const independentCritic = async (G: Net, latent: number, train: ImageSet,
     const held = examples(test, n, range)
     const px = size(image)
     const onData = meanCritic(W, n, (i, m) => tf.tensor(held.subarray(i * px, (i + m) * px), [m, ...image]))
-    const onSamples = meanCritic(W, n, (i, m) => G.apply(tf.randomNormal([m, latent], 0, 1, 'float32', seed * 7919 + i + 1)))
+    const onSamples = meanCritic(W, n, (i, m) =>
+      G.apply(tf.randomNormal([m, latent], 0, 1, 'float32', seed * 7919 + i + 1))
+    )
     return { wasserstein: onData - onSamples, wassersteinTrain, steps }
   } finally {
     compiled.dispose()

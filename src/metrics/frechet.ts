@@ -20,7 +20,10 @@ export const symmetricEigen = (a: Float64Array, n: number, tolerance = 1e-12, ma
   const m = Float64Array.from(a)
   const v = new Float64Array(n * n)
   for (let i = 0; i < n; i++) v[i * n + i] = 1
-  const scale = Math.max(1e-300, m.reduce((s, x) => s + x * x, 0))
+  const scale = Math.max(
+    1e-300,
+    m.reduce((s, x) => s + x * x, 0)
+  )
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let off = 0
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2
@@ -86,7 +89,11 @@ export const sqrtSymmetric = (a: Float64Array, n: number): Float64Array => {
 }
 
 /** The mean and (unbiased) covariance of `count` row vectors of width `d`. */
-export const gaussianFit = (x: Float32Array | Float64Array, count: number, d: number): { readonly mean: Float64Array; readonly cov: Float64Array } => {
+export const gaussianFit = (
+  x: Float32Array | Float64Array,
+  count: number,
+  d: number
+): { readonly mean: Float64Array; readonly cov: Float64Array } => {
   if (count < 2) throw new RangeError(`gaussianFit: needs at least 2 vectors, got ${count}`)
   const mean = new Float64Array(d)
   for (let i = 0; i < count; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j]
@@ -111,7 +118,13 @@ export const gaussianFit = (x: Float32Array | Float64Array, count: number, d: nu
 }
 
 /** The Fréchet distance d² between N(μ₁, Σ₁) and N(μ₂, Σ₂) in `d` dimensions. */
-export const frechetDistance = (mu1: Float64Array, cov1: Float64Array, mu2: Float64Array, cov2: Float64Array, d: number): number => {
+export const frechetDistance = (
+  mu1: Float64Array,
+  cov1: Float64Array,
+  mu2: Float64Array,
+  cov2: Float64Array,
+  d: number
+): number => {
   let diff = 0
   let traces = 0
   for (let i = 0; i < d; i++) {
@@ -121,14 +134,21 @@ export const frechetDistance = (mu1: Float64Array, cov1: Float64Array, mu2: Floa
   const s1 = sqrtSymmetric(cov1, d)
   const m = matMul(matMul(s1, cov2, d), s1, d)
   // symmetrise away rounding before the eigendecomposition
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) m[i * d + j] = m[j * d + i] = (m[i * d + j] + m[j * d + i]) / 2
+  for (let i = 0; i < d; i++)
+    for (let j = i + 1; j < d; j++) m[i * d + j] = m[j * d + i] = (m[i * d + j] + m[j * d + i]) / 2
   const { values } = symmetricEigen(m, d)
   const cross = values.reduce((s, l) => s + Math.sqrt(Math.max(0, l)), 0)
   return Math.max(0, diff + traces - 2 * cross)
 }
 
 /** The Fréchet distance between Gaussians fitted to two feature sets of width `d`. */
-export const frechetOfFeatures = (a: Float32Array, aCount: number, b: Float32Array, bCount: number, d: number): number => {
+export const frechetOfFeatures = (
+  a: Float32Array,
+  aCount: number,
+  b: Float32Array,
+  bCount: number,
+  d: number
+): number => {
   const fa = gaussianFit(a, aCount, d)
   const fb = gaussianFit(b, bCount, d)
   return frechetDistance(fa.mean, fa.cov, fb.mean, fb.cov, d)

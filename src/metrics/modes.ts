@@ -37,5 +37,11 @@ export const modeReport = (m: Mixture, points: Float32Array, threshold = 3): Mod
     }
   }
   const kl = hq === 0 ? Math.log(k) : hist.reduce((s, c) => (c === 0 ? s : s + (c / hq) * Math.log((c / hq) * k)), 0)
-  return { modes: k, captured: hist.filter((c) => c > 0).length, highQuality: n === 0 ? 0 : hq / n, klToUniform: kl, histogram: hist }
+  return {
+    modes: k,
+    captured: hist.filter((c) => c > 0).length,
+    highQuality: n === 0 ? 0 : hq / n,
+    klToUniform: kl,
+    histogram: hist
+  }
 }

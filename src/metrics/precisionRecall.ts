@@ -9,7 +9,15 @@
 import * as tf from '@tensorflow/tfjs'
 
 /** Squared distances of rows `a` (n × d) to rows `b` (m × d), `rows` rows of `a` at a time, handed to `each(i, distances)`. */
-const distances = (a: Float32Array, n: number, b: Float32Array, m: number, d: number, each: (i: number, row: Float32Array) => void, rows = 256): void => {
+const distances = (
+  a: Float32Array,
+  n: number,
+  b: Float32Array,
+  m: number,
+  d: number,
+  each: (i: number, row: Float32Array) => void,
+  rows = 256
+): void => {
   const bt = tf.tensor2d(b, [m, d])
   const bNorms = tf.tidy(() => tf.sum(tf.square(bt), 1))
   try {
@@ -53,7 +61,14 @@ export const kthNeighbourRadii = (x: Float32Array, n: number, d: number, k: numb
 }
 
 /** The share of `probe` rows inside some ball of `support` (rows with squared radii `radii`). */
-const coverage = (probe: Float32Array, pn: number, support: Float32Array, sn: number, radii: Float32Array, d: number): number => {
+const coverage = (
+  probe: Float32Array,
+  pn: number,
+  support: Float32Array,
+  sn: number,
+  radii: Float32Array,
+  d: number
+): number => {
   let inside = 0
   distances(probe, pn, support, sn, d, (_, row) => {
     for (let j = 0; j < sn; j++) {
@@ -72,7 +87,14 @@ export interface PrecisionRecall {
 }
 
 /** Precision and recall of `fake` against `real` (row vectors of width `d`), with k-th-neighbour balls (k = 3 as in the paper). */
-export const precisionRecall = (real: Float32Array, realCount: number, fake: Float32Array, fakeCount: number, d: number, k = 3): PrecisionRecall => {
+export const precisionRecall = (
+  real: Float32Array,
+  realCount: number,
+  fake: Float32Array,
+  fakeCount: number,
+  d: number,
+  k = 3
+): PrecisionRecall => {
   const realRadii = kthNeighbourRadii(real, realCount, d, k)
   const fakeRadii = kthNeighbourRadii(fake, fakeCount, d, k)
   return {

@@ -30,7 +30,12 @@ export const encode = (E: Net, G: Net, x: tf.Tensor): tf.Tensor =>
     throw new RangeError(`reconstruction: the encoder has ${out} outputs, the generator reads ${latent}`)
   })
 
-export const reconstructionError = (E: Net, G: Net, test: ImageSet, o: { readonly count?: number; readonly range?: Range } = {}): ReconstructionReport => {
+export const reconstructionError = (
+  E: Net,
+  G: Net,
+  test: ImageSet,
+  o: { readonly count?: number; readonly range?: Range } = {}
+): ReconstructionReport => {
   const n = Math.min(o.count ?? test.count, test.count)
   const px = size(test.shape)
   const x = examples(test, n, o.range ?? TANH_RANGE)

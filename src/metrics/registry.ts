@@ -52,15 +52,23 @@ export class Evaluation {
     return this.once(`set:${split}`, () => imageSet({ kind: this.o.kind }, split, this.o.seed ?? 1))
   }
   classifier(): Classifier {
-    return this.once('classifier', () => ensureClassifierSync({ source: this.o.kind === 'fashionMnist' ? 'fashionMnist' : 'mnist', log: this.o.log }))
+    return this.once('classifier', () =>
+      ensureClassifierSync({ source: this.o.kind === 'fashionMnist' ? 'fashionMnist' : 'mnist', log: this.o.log })
+    )
   }
   /** Classifier features of the first `n` test examples. */
   realFeatures(n: number): { readonly values: Float32Array; readonly width: number; readonly n: number } {
     const m = Math.min(n, this.set('test').count)
-    return this.once(`features:${m}`, () => ({ ...featuresOf(this.classifier(), examples(this.set('test'), m, TANH_RANGE), m, this.view), n: m }))
+    return this.once(`features:${m}`, () => ({
+      ...featuresOf(this.classifier(), examples(this.set('test'), m, TANH_RANGE), m, this.view),
+      n: m
+    }))
   }
   /** Classifier features of `n` samples (at most FEATURE_SAMPLES) against as many test examples. */
-  features(samples: Float32Array, n: number): { readonly real: Float32Array; readonly fake: Float32Array; readonly width: number; readonly n: number } {
+  features(
+    samples: Float32Array,
+    n: number
+  ): { readonly real: Float32Array; readonly fake: Float32Array; readonly width: number; readonly n: number } {
     const real = this.realFeatures(Math.min(n, FEATURE_SAMPLES))
     const m = real.n
     const fake = featuresOf(this.classifier(), samples.subarray(0, m * size(this.set('test').shape)), m, this.view)
@@ -93,7 +101,8 @@ const ALL: ReadonlyArray<ImageKind> = ['mnist', 'fashionMnist', 'stackedMnist', 
 export const imageMetrics: Readonly<Record<string, Metric>> = {
   stackedModes: {
     of: 'samples',
-    description: 'Stacked-MNIST modes out of 1000 and KL(p̂ ‖ uniform), each channel classified as a digit (VEEGAN / PacGAN: 26 000 samples)',
+    description:
+      'Stacked-MNIST modes out of 1000 and KL(p̂ ‖ uniform), each channel classified as a digit (VEEGAN / PacGAN: 26 000 samples)',
     kinds: ['stackedMnist'],
     run: (ev, samples, n) => {
       const r = stackedModes(ev.classifier(), samples, n)
@@ -111,7 +120,8 @@ export const imageMetrics: Readonly<Record<string, Metric>> = {
   },
   precisionRecall: {
     of: 'samples',
-    description: "precision and recall of distributions (Kynkäänniemi et al. 2019, k = 3) in the classifier's features, samples against test data",
+    description:
+      "precision and recall of distributions (Kynkäänniemi et al. 2019, k = 3) in the classifier's features, samples against test data",
     kinds: ALL,
     run: (ev, samples, n) => {
       const f = ev.features(samples, n)
@@ -126,11 +136,15 @@ export const imageMetrics: Readonly<Record<string, Metric>> = {
   },
   critic: {
     of: 'nets',
-    description: 'the independent Wasserstein critic: a fresh WGAN-GP critic trained on training data against samples, its estimate on test data against fresh samples',
+    description:
+      'the independent Wasserstein critic: a fresh WGAN-GP critic trained on training data against samples, its estimate on test data against fresh samples',
     kinds: ALL,
     needs: ['G'],
     run: async (ev, nets, latent) => {
-      const r = await independentCritic(nets.G, latent, ev.set('train'), ev.set('test'), { steps: ev.o.criticSteps, seed: ev.o.seed })
+      const r = await independentCritic(nets.G, latent, ev.set('train'), ev.set('test'), {
+        steps: ev.o.criticSteps,
+        seed: ev.o.seed
+      })
       return { criticWasserstein: r.wasserstein, criticWassersteinTrain: r.wassersteinTrain }
     }
   },
@@ -164,16 +178,25 @@ export const checkMetrics = (names: ReadonlyArray<string>, kind: ImageKind, nets
   for (const name of names) {
     const m = imageMetrics[name]
     if (m === undefined) throw new Error(`unknown metric "${name}"; known: ${Object.keys(imageMetrics).join(', ')}`)
-    if (!m.kinds.includes(kind)) throw new Error(`metric "${name}" does not apply to ${kind} (only ${m.kinds.join(', ')})`)
+    if (!m.kinds.includes(kind))
+      throw new Error(`metric "${name}" does not apply to ${kind} (only ${m.kinds.join(', ')})`)
     if (m.of === 'nets' && nets !== undefined) {
       const missing = m.needs.filter((n) => nets[n] === undefined)
-      if (missing.length > 0) throw new Error(`metric "${name}" needs net${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the model does not have`)
+      if (missing.length > 0)
+        throw new Error(
+          `metric "${name}" needs net${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the model does not have`
+        )
     }
   }
 }
 
 /** The sample metrics among `names`, on given samples (synchronous). */
-export const sampleMetrics = (ev: Evaluation, names: ReadonlyArray<string>, samples: Float32Array, n: number): Record<string, number> => {
+export const sampleMetrics = (
+  ev: Evaluation,
+  names: ReadonlyArray<string>,
+  samples: Float32Array,
+  n: number
+): Record<string, number> => {
   checkMetrics(names, ev.o.kind)
   const out: Record<string, number> = {}
   for (const name of names) {
@@ -184,7 +207,12 @@ export const sampleMetrics = (ev: Evaluation, names: ReadonlyArray<string>, samp
 }
 
 /** The net metrics among `names`. */
-export const netMetrics = async (ev: Evaluation, names: ReadonlyArray<string>, nets: Binding, latent: number): Promise<Record<string, number>> => {
+export const netMetrics = async (
+  ev: Evaluation,
+  names: ReadonlyArray<string>,
+  nets: Binding,
+  latent: number
+): Promise<Record<string, number>> => {
   checkMetrics(names, ev.o.kind, nets)
   const out: Record<string, number> = {}
   for (const name of names) {
@@ -199,7 +227,10 @@ export const netMetrics = async (ev: Evaluation, names: ReadonlyArray<string>, n
  * modes are asked for), then the net metrics.
  * @throws Error naming an unknown metric (and the known ones), one that does not apply to the data kind, or a missing net
  */
-export const evaluateImages = async (names: ReadonlyArray<string>, o: EvaluationOptions & { readonly nets: Binding; readonly latent: number }): Promise<Readonly<Record<string, number>>> => {
+export const evaluateImages = async (
+  names: ReadonlyArray<string>,
+  o: EvaluationOptions & { readonly nets: Binding; readonly latent: number }
+): Promise<Readonly<Record<string, number>>> => {
   checkMetrics(names, o.kind, o.nets)
   const ev = new Evaluation(o)
   const n = names.includes('stackedModes') ? Math.max(STACKED_SAMPLES, o.samples ?? 0) : (o.samples ?? 5000)

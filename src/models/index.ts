@@ -66,7 +66,9 @@ export const alphaGanObjective = (lambda = 1): Loss =>
 export const alphaGan = (spec: ModelSpec, o: { readonly lambda?: number } = {}): Game =>
   make(spec, [
     player('encoder-generator', ['E', 'G'], alphaGanObjective(o.lambda ?? 1), { optimizer: spec.optimizer }),
-    player('data-critic', ['D'], classify('D', { real: data, fake: [G(E(data)), G(prior)] }), { optimizer: spec.optimizer }),
+    player('data-critic', ['D'], classify('D', { real: data, fake: [G(E(data)), G(prior)] }), {
+      optimizer: spec.optimizer
+    }),
     player('code-critic', ['C'], classify('C', { real: prior, fake: E(data) }), { optimizer: spec.optimizer })
   ])
 
@@ -100,7 +102,10 @@ export const wganGp = (spec: ModelSpec, o: { readonly penalty?: number; readonly
       ),
       { optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9) }
     ),
-    player('generator', ['G'], wassersteinGenerator('D', G(prior)), { every: o.critics ?? 5, optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9) })
+    player('generator', ['G'], wassersteinGenerator('D', G(prior)), {
+      every: o.critics ?? 5,
+      optimizer: spec.optimizer ?? adam(1e-4, 0, 0.9)
+    })
   ])
 
 /** AAE: L1 reconstruction and a code critic (the encoder fools C). */
@@ -109,7 +114,10 @@ export const aae = (spec: ModelSpec, o: { readonly lambda?: number } = {}): Game
     player(
       'encoder-generator',
       ['E', 'G'],
-      sum(named('reconstruction', scale(o.lambda ?? 1, reconstructionL1(data, G(E(data))))), named('latent', latentKL('C', E(data)))),
+      sum(
+        named('reconstruction', scale(o.lambda ?? 1, reconstructionL1(data, G(E(data))))),
+        named('latent', latentKL('C', E(data)))
+      ),
       { optimizer: spec.optimizer }
     ),
     player('code-critic', ['C'], classify('C', { real: prior, fake: E(data) }), { optimizer: spec.optimizer })
@@ -118,7 +126,9 @@ export const aae = (spec: ModelSpec, o: { readonly lambda?: number } = {}): Game
 /** VAE-GAN: closed-form KL + L1 reconstruction + non-saturating terms on reconstructions and samples. */
 export const vaeGan = (spec: ModelSpec): Game =>
   make(spec, [
-    player('data-critic', ['D'], classify('D', { real: data, fake: [G(posterior), G(prior)] }), { optimizer: spec.optimizer }),
+    player('data-critic', ['D'], classify('D', { real: data, fake: [G(posterior), G(prior)] }), {
+      optimizer: spec.optimizer
+    }),
     player(
       'encoder-generator',
       ['E', 'G'],
@@ -166,7 +176,11 @@ export interface ModelEntry<P> {
 interface PositiveIntBrand {
   readonly PositiveInt: unique symbol
 }
-const PositiveInt = t.brand(t.number, (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0, 'PositiveInt')
+const PositiveInt = t.brand(
+  t.number,
+  (n): n is t.Branded<number, PositiveIntBrand> => Number.isInteger(n) && n > 0,
+  'PositiveInt'
+)
 
 const optimizerOnly = { optimizer: OptimizerC }
 /** The toy runs' default: Adam 1e-3, β₁ 0.5. */

@@ -12,10 +12,15 @@ import { PositiveInt } from '../experiment/primitives.ts'
 
 const ActivationC = t.keyof({ linear: null, relu: null, leakyRelu: null, tanh: null }, 'Activation')
 
-const channels = (spec: NetSpec): ReadonlyArray<number> => (spec.channels as ReadonlyArray<number> | undefined) ?? [32, 64]
+const channels = (spec: NetSpec): ReadonlyArray<number> =>
+  (spec.channels as ReadonlyArray<number> | undefined) ?? [32, 64]
 
 /** The image side of a conv net (it reads or writes one), and its layers' spatial sizes. */
-const layout = (spec: NetSpec, input: Shape, output: Shape): { readonly image: Shape; readonly sides: ReadonlyArray<number> } => {
+const layout = (
+  spec: NetSpec,
+  input: Shape,
+  output: Shape
+): { readonly image: Shape; readonly sides: ReadonlyArray<number> } => {
   const image = input.length === 3 ? input : output
   const ch = channels(spec)
   return { image, sides: ch.map((_, i) => (image[0] / 2 ** (i + 1)) * (image[1] / 2 ** (i + 1))) }

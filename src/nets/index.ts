@@ -48,10 +48,19 @@ export const mlp = (sizes: ReadonlyArray<number>, o: MlpOptions = {}): Net => {
   const input = o.input ?? [sizes[0]]
   const output = o.output ?? [sizes[sizes.length - 1]]
   if (size(input) !== sizes[0]) throw new RangeError(`mlp: input shape [${input}] does not have ${sizes[0]} elements`)
-  if (size(output) !== sizes[sizes.length - 1]) throw new RangeError(`mlp: output shape [${output}] does not have ${sizes[sizes.length - 1]} elements`)
-  const layers = sizes.slice(1).map((m, i) =>
-    dense(`${o.name ?? 'mlp'}/${i}`, sizes[i], m, i === sizes.length - 2 ? (o.out ?? 'linear') : (o.hidden ?? 'relu'), seed * 101 + i)
-  )
+  if (size(output) !== sizes[sizes.length - 1])
+    throw new RangeError(`mlp: output shape [${output}] does not have ${sizes[sizes.length - 1]} elements`)
+  const layers = sizes
+    .slice(1)
+    .map((m, i) =>
+      dense(
+        `${o.name ?? 'mlp'}/${i}`,
+        sizes[i],
+        m,
+        i === sizes.length - 2 ? (o.out ?? 'linear') : (o.hidden ?? 'relu'),
+        seed * 101 + i
+      )
+    )
   return sequential([sizes[0]], output, layers)
 }
 
@@ -86,7 +95,9 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
   const flat = (x: tf.Tensor): tf.Tensor => tf.reshape(x, [x.shape[0], -1])
   const fits = (img: readonly [number, number, number]): void => {
     if (img[0] % 2 ** k !== 0 || img[1] % 2 ** k !== 0) {
-      throw new RangeError(`${name}: ${k} stride-2 layers need height and width divisible by ${2 ** k}, the image is ${img[0]}×${img[1]}`)
+      throw new RangeError(
+        `${name}: ${k} stride-2 layers need height and width divisible by ${2 ** k}, the image is ${img[0]}×${img[1]}`
+      )
     }
   }
   if (isImage(input)) {
@@ -112,7 +123,9 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
       ...rev.map((c, i) => deconv(`${name}/${i + 1}`, c, couts[i], i === k - 1 ? (o.out ?? 'tanh') : act, s + 22 + i))
     ])
   }
-  throw new RangeError(`${name}: a conv net reads or writes an image ([h, w, c]); [${input}] → [${output}] has none (use mlp)`)
+  throw new RangeError(
+    `${name}: a conv net reads or writes an image ([h, w, c]); [${input}] → [${output}] has none (use mlp)`
+  )
 }
 
 /**

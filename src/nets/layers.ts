@@ -14,7 +14,8 @@ let counter = 0
 const fresh = (prefix: string): string => `${prefix}_${counter++}`
 
 /** A trainable variable from an initial value (the initial tensor is freed). */
-const variable = (init: () => tf.Tensor, name: string): tf.Variable => tf.tidy(() => tf.variable(init(), true, fresh(name)))
+const variable = (init: () => tf.Tensor, name: string): tf.Variable =>
+  tf.tidy(() => tf.variable(init(), true, fresh(name)))
 
 /** Glorot-uniform initial weights, seeded. */
 const glorot = (shape: ReadonlyArray<number>, fanIn: number, fanOut: number, seed: number): tf.Tensor => {

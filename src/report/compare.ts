@@ -33,7 +33,11 @@ export interface CompareJson {
   readonly metric: string
   readonly metrics: ReadonlyArray<string>
   /** label → metric → summary, labels in first-seen order. */
-  readonly groups: ReadonlyArray<{ readonly label: string; readonly seeds: ReadonlyArray<number>; readonly summary: Readonly<Record<string, Summary>> }>
+  readonly groups: ReadonlyArray<{
+    readonly label: string
+    readonly seeds: ReadonlyArray<number>
+    readonly summary: Readonly<Record<string, Summary>>
+  }>
 }
 
 export interface CompareOptions {
@@ -61,7 +65,14 @@ export const summarize = (values: ReadonlyArray<{ readonly seed: number; readonl
   return { n, mean, sd, min: Math.min(...xs), max: Math.max(...xs), values }
 }
 
-const num = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(2))
+const num = (x: number): string =>
+  Number.isInteger(x)
+    ? String(x)
+    : Math.abs(x) >= 100
+      ? x.toFixed(1)
+      : Math.abs(x) >= 0.01
+        ? x.toFixed(3)
+        : x.toExponential(2)
 
 /** The summaries, without the picture. */
 export const compareJson = (rows: ReadonlyArray<CompareRow>, o: CompareOptions = {}): CompareJson => {
@@ -69,9 +80,14 @@ export const compareJson = (rows: ReadonlyArray<CompareRow>, o: CompareOptions =
   const labels = [...new Set(rows.map((r) => r.label))]
   const flat = rows.map((r) => ({ ...r, m: new Map(numericMetrics(r.metrics)) }))
   const metrics = [...new Set(flat.flatMap((r) => [...r.m.keys()]))].filter((k) => k !== 'step')
-  const metric = o.metric ?? (metrics.includes('modes.captured') ? 'modes.captured' : metrics.find((k) => flat.every((r) => r.m.has(k))) ?? metrics[0])
+  const metric =
+    o.metric ??
+    (metrics.includes('modes.captured')
+      ? 'modes.captured'
+      : (metrics.find((k) => flat.every((r) => r.m.has(k))) ?? metrics[0]))
   if (metric === undefined) throw new RangeError('compareReport: the runs report no numeric metric')
-  if (!metrics.includes(metric)) throw new RangeError(`compareReport: no run reports the metric "${metric}" (they report ${metrics.join(', ')})`)
+  if (!metrics.includes(metric))
+    throw new RangeError(`compareReport: no run reports the metric "${metric}" (they report ${metrics.join(', ')})`)
   const groups = labels.map((label) => {
     const mine = flat.filter((r) => r.label === label)
     const summary = Object.fromEntries(
@@ -102,29 +118,62 @@ export const compareMarkdown = (j: CompareJson): string => {
 
 /** The plot's spec: every seed's value as a dot, the mean as a tick, ± one sd as a bar. */
 export const compareSpec = (j: CompareJson, o: CompareOptions = {}): TopLevelSpec => {
-  const points = j.groups.flatMap((g) => (g.summary[j.metric]?.values ?? []).map((v) => ({ label: g.label, seed: v.seed, value: v.value })))
+  const points = j.groups.flatMap((g) =>
+    (g.summary[j.metric]?.values ?? []).map((v) => ({ label: g.label, seed: v.seed, value: v.value }))
+  )
   const spread = j.groups.flatMap((g) => {
     const s = g.summary[j.metric]
     return s === undefined ? [] : [{ label: g.label, mean: s.mean, lo: s.mean - s.sd, hi: s.mean + s.sd, n: s.n }]
   })
-  const y = { field: 'label', type: 'nominal' as const, sort: j.groups.map((g) => g.label), axis: { title: null, labelFontSize: 12 } }
+  const y = {
+    field: 'label',
+    type: 'nominal' as const,
+    sort: j.groups.map((g) => g.label),
+    axis: { title: null, labelFontSize: 12 }
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: o.title ?? j.metric, subtitle: 'dots: seeds · bar: mean ± sd · tick: mean', fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start' },
+    title: {
+      text: o.title ?? j.metric,
+      subtitle: 'dots: seeds · bar: mean ± sd · tick: mean',
+      fontSize: 15,
+      subtitleFontSize: 11,
+      subtitleColor: '#555',
+      anchor: 'start'
+    },
     width: 420,
     height: { step: 34 },
     padding: 10,
     layer: [
-      { data: { values: spread }, mark: { type: 'rule', strokeWidth: 6, color: '#9ecae1' }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false }, axis: { format: '~g' } }, x2: { field: 'hi' } } },
-      { data: { values: spread }, mark: { type: 'tick', color: '#08519c', thickness: 2, size: 20 }, encoding: { y, x: { field: 'mean', type: 'quantitative' } } },
-      { data: { values: points }, mark: { type: 'circle', size: 50, color: '#d62728', opacity: 0.8 }, encoding: { y, x: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'seed' }] } }
+      {
+        data: { values: spread },
+        mark: { type: 'rule', strokeWidth: 6, color: '#9ecae1' },
+        encoding: {
+          y,
+          x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false }, axis: { format: '~g' } },
+          x2: { field: 'hi' }
+        }
+      },
+      {
+        data: { values: spread },
+        mark: { type: 'tick', color: '#08519c', thickness: 2, size: 20 },
+        encoding: { y, x: { field: 'mean', type: 'quantitative' } }
+      },
+      {
+        data: { values: points },
+        mark: { type: 'circle', size: 50, color: '#d62728', opacity: 0.8 },
+        encoding: { y, x: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'seed' }] }
+      }
     ],
     config: { font: FONT, axis: { grid: true, gridColor: '#eee', labelFontSize: 11 } }
   } as TopLevelSpec
 }
 
 /** The comparison as Markdown, JSON and a PNG plot of one metric per model with its seed spread. */
-export const compareReport = async (rows: ReadonlyArray<CompareRow>, o: CompareOptions = {}): Promise<{ readonly markdown: string; readonly json: CompareJson; readonly png: Buffer }> => {
+export const compareReport = async (
+  rows: ReadonlyArray<CompareRow>,
+  o: CompareOptions = {}
+): Promise<{ readonly markdown: string; readonly json: CompareJson; readonly png: Buffer }> => {
   const json = compareJson(rows, o)
   const { png } = await renderPng(compareSpec(json, o), o.scale ?? 2)
   return { markdown: compareMarkdown(json), json, png }

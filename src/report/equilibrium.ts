@@ -71,7 +71,9 @@ const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): Value => {
   /** A generator-side term whose value is fixed by a BCE critic's best logit. */
   const underBce = (critic: string, value: (a: number) => number, why: (star: string) => string): Value => {
     const c = against(critic)
-    return c === undefined || c.a === undefined || c.o.own.variant !== 'bce' ? undefined : { value: value(c.a), why: why(c.star) }
+    return c === undefined || c.a === undefined || c.o.own.variant !== 'bce'
+      ? undefined
+      : { value: value(c.a), why: why(c.star) }
   }
   const none = (): Value => undefined
   return L.matchLeaf<Value>({
@@ -88,7 +90,8 @@ const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): Value => {
       const k = t.fake.length
       if (t === o.own) {
         if (t.variant === 'hinge') return { value: 2, why: `hinge critic ${t.critic} at its best response` }
-        if (t.variant === 'wasserstein') return k === 1 ? { value: 0, why: `Wasserstein critic ${t.critic}: E a(real) = E a(fake)` } : undefined
+        if (t.variant === 'wasserstein')
+          return k === 1 ? { value: 0, why: `Wasserstein critic ${t.critic}: E a(real) = E a(fake)` } : undefined
       }
       if (a === undefined || t.variant !== o.own.variant) return undefined
       const own = t === o.own ? `${t.variant} critic ${t.critic}, ${describeSets(k)}` : `labels against ${star}`
@@ -103,11 +106,32 @@ const leafValue = (t: Leaf, optima: Map<string, CriticOptimum>): Value => {
           return undefined
       }
     },
-    NonSaturating: (t) => underBce(t.critic, (a) => -Math.log(sigmoid(a)), (star) => `−ln D* against ${star}`),
-    Minimax: (t) => underBce(t.critic, (a) => Math.log(1 - sigmoid(a)), (star) => `ln(1 − D*) against ${star}`),
-    DensityRatio: (t) => underBce(t.critic, (a) => a, (star) => `log D*/(1 − D*) against ${star}`),
-    LatentKL: (t) => underBce(t.critic, (a) => -a, (star) => `−log C*/(1 − C*) against ${star}`),
-    R1: (t) => (against(t.critic)?.a === undefined ? undefined : { value: 0, why: `${t.critic} is constant at its best response` })
+    NonSaturating: (t) =>
+      underBce(
+        t.critic,
+        (a) => -Math.log(sigmoid(a)),
+        (star) => `−ln D* against ${star}`
+      ),
+    Minimax: (t) =>
+      underBce(
+        t.critic,
+        (a) => Math.log(1 - sigmoid(a)),
+        (star) => `ln(1 − D*) against ${star}`
+      ),
+    DensityRatio: (t) =>
+      underBce(
+        t.critic,
+        (a) => a,
+        (star) => `log D*/(1 − D*) against ${star}`
+      ),
+    LatentKL: (t) =>
+      underBce(
+        t.critic,
+        (a) => -a,
+        (star) => `−log C*/(1 − C*) against ${star}`
+      ),
+    R1: (t) =>
+      against(t.critic)?.a === undefined ? undefined : { value: 0, why: `${t.critic} is constant at its best response` }
   })(t)
 }
 
@@ -138,7 +162,10 @@ export const formatEquilibrium = (v: number): string => {
   let best: { a: number; b: number } | undefined
   for (let a = -6; a <= 6; a++)
     for (let b = -6; b <= 6; b++)
-      if (Math.abs(a * Math.LN2 + b * Math.log(3) - v) < 1e-9 && (best === undefined || Math.abs(a) + Math.abs(b) < Math.abs(best.a) + Math.abs(best.b)))
+      if (
+        Math.abs(a * Math.LN2 + b * Math.log(3) - v) < 1e-9 &&
+        (best === undefined || Math.abs(a) + Math.abs(b) < Math.abs(best.a) + Math.abs(best.b))
+      )
         best = { a, b }
   if (best === undefined || (best.a === 0 && best.b === 0)) return Number.isInteger(v) ? String(v) : v.toFixed(3)
   const parts: Array<string> = []
@@ -207,12 +234,15 @@ const namedTerms = (t: Loss, out = new Map<string, Loss>()): Map<string, Loss> =
  * [...eq.keys()]
  * // ['critic', 'generator', 'generator/fool']
  */
-export const equilibria = (players: ReadonlyArray<Pick<Player, 'name' | 'nets' | 'loss'>>): ReadonlyMap<string, Equilibrium> => {
+export const equilibria = (
+  players: ReadonlyArray<Pick<Player, 'name' | 'nets' | 'loss'>>
+): ReadonlyMap<string, Equilibrium> => {
   const optima = criticOptima(players)
   const out = new Map<string, Equilibrium>()
   const put = (key: string, t: Loss): void => {
     const v = valueOf(t, optima)
-    if (v !== undefined) out.set(key, { value: v.value, label: formatEquilibrium(v.value), why: [...new Set(v.why)].join('; ') || 'zero' })
+    if (v !== undefined)
+      out.set(key, { value: v.value, label: formatEquilibrium(v.value), why: [...new Set(v.why)].join('; ') || 'zero' })
   }
   for (const p of players) {
     put(p.name, p.loss)

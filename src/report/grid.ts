@@ -23,7 +23,11 @@ export interface Images {
 }
 
 /** The pixel position of image `i`'s top-left corner in a grid. */
-export const cellOrigin = (i: number, shape: Images['shape'], o: GridOptions & { readonly cols: number }): readonly [number, number] => {
+export const cellOrigin = (
+  i: number,
+  shape: Images['shape'],
+  o: GridOptions & { readonly cols: number }
+): readonly [number, number] => {
   const pad = o.pad ?? 2
   const s = o.scale ?? 2
   return [pad + (i % o.cols) * (shape[1] * s + pad), pad + Math.floor(i / o.cols) * (shape[0] * s + pad)]
@@ -73,7 +77,11 @@ export const imageGridPng = (images: Images, o: GridOptions = {}): Buffer => {
  * Originals and their reconstructions side by side: columns alternate original, reconstruction, so
  * each pair reads left to right.
  */
-export const reconstructionGridPng = (originals: Images, reconstructions: Images, o: GridOptions & { readonly pairs?: number } = {}): Buffer => {
+export const reconstructionGridPng = (
+  originals: Images,
+  reconstructions: Images,
+  o: GridOptions & { readonly pairs?: number } = {}
+): Buffer => {
   const n = countOf(originals)
   if (countOf(reconstructions) !== n || originals.shape.join() !== reconstructions.shape.join())
     throw new RangeError('reconstructionGridPng: originals and reconstructions must have the same count and shape')

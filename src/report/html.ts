@@ -33,7 +33,8 @@ export interface ReportOptions {
   readonly players?: ReadonlyArray<ReportPlayer>
 }
 
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
+const escape = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
 
 const dataUri = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`
 
@@ -65,7 +66,18 @@ export const playersOfConfig = (config: Readonly<Record<string, unknown>>): Read
 }
 
 // The KaTeX fonts a formula of this library uses (Main, Math italic, AMS blackboard, Caligraphic 𝒩, Size delimiters).
-const KATEX_FONTS = ['AMS-Regular', 'Caligraphic-Regular', 'Main-Bold', 'Main-Italic', 'Main-Regular', 'Math-Italic', 'Size1-Regular', 'Size2-Regular', 'Size3-Regular', 'Size4-Regular']
+const KATEX_FONTS = [
+  'AMS-Regular',
+  'Caligraphic-Regular',
+  'Main-Bold',
+  'Main-Italic',
+  'Main-Regular',
+  'Math-Italic',
+  'Size1-Regular',
+  'Size2-Regular',
+  'Size3-Regular',
+  'Size4-Regular'
+]
 
 let katexCss: string | undefined
 
@@ -75,7 +87,8 @@ export const inlineKatexCss = async (): Promise<string> => {
   const cssPath = require.resolve('katex/dist/katex.min.css')
   const css = await readFile(cssPath, 'utf8')
   const fonts = new Map<string, string>()
-  for (const f of KATEX_FONTS) fonts.set(f, (await readFile(join(dirname(cssPath), 'fonts', `KaTeX_${f}.woff2`))).toString('base64'))
+  for (const f of KATEX_FONTS)
+    fonts.set(f, (await readFile(join(dirname(cssPath), 'fonts', `KaTeX_${f}.woff2`))).toString('base64'))
   katexCss = css.replace(/@font-face\{[^}]*\}/g, (rule) => {
     const m = /url\(fonts\/KaTeX_([A-Za-z0-9-]+)\.woff2\)/.exec(rule)
     const data = m === null ? undefined : fonts.get(m[1])
@@ -87,19 +100,29 @@ export const inlineKatexCss = async (): Promise<string> => {
 
 /** KaTeX's HTML and MathML for a loss; namespace declarations dropped (HTML parses inline math and SVG without them). */
 const formula = (t: Player['loss']): string =>
-  katex.renderToString(showLatex(t), { displayMode: true, throwOnError: false, output: 'htmlAndMathml' }).replace(/\s+xmlns(?::\w+)?="[^"]*"/g, '')
+  katex
+    .renderToString(showLatex(t), { displayMode: true, throwOnError: false, output: 'htmlAndMathml' })
+    .replace(/\s+xmlns(?::\w+)?="[^"]*"/g, '')
 
 const fmt = (v: unknown): string => {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toFixed(4) : v.toExponential(3)
+  if (typeof v === 'number')
+    return Number.isInteger(v)
+      ? String(v)
+      : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5
+        ? v.toFixed(4)
+        : v.toExponential(3)
   if (typeof v === 'string') return escape(v)
-  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return escape(v.length > 12 ? `[${v.slice(0, 12).join(', ')}, …] (${v.length})` : `[${v.join(', ')}]`)
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number'))
+    return escape(v.length > 12 ? `[${v.slice(0, 12).join(', ')}, …] (${v.length})` : `[${v.join(', ')}]`)
   return escape(JSON.stringify(v))
 }
 
 /** Flattens nested metrics into dotted keys: `{ modes: { captured: 8 } }` → `modes.captured`. */
 const flatten = (o: Readonly<Record<string, unknown>>, prefix = ''): Array<[string, unknown]> =>
   Object.entries(o).flatMap(([k, v]) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? flatten(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, v] as [string, unknown]]
   )
 
 /** JSON on one line, with a space after each comma and colon (outside strings). */
@@ -107,7 +130,9 @@ const oneLine = (v: unknown): string =>
   Array.isArray(v)
     ? `[${v.map(oneLine).join(', ')}]`
     : typeof v === 'object' && v !== null
-      ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${oneLine(x)}`).join(', ')}}`
+      ? `{${Object.entries(v)
+          .map(([k, x]) => `${JSON.stringify(k)}: ${oneLine(x)}`)
+          .join(', ')}}`
       : (JSON.stringify(v) ?? 'null')
 
 /** JSON with every object or array that fits in `width` characters (with its indent) on one line. */
@@ -116,7 +141,9 @@ export const compactJson = (v: unknown, indent = '', width = 136): string => {
   if (typeof v !== 'object' || v === null || indent.length + flat.length <= width) return flat
   const inner = `${indent}  `
   if (Array.isArray(v)) return `[\n${v.map((x) => `${inner}${compactJson(x, inner, width)}`).join(',\n')}\n${indent}]`
-  return `{\n${Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner, width - k.length - 4)}`).join(',\n')}\n${indent}}`
+  return `{\n${Object.entries(v)
+    .map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner, width - k.length - 4)}`)
+    .join(',\n')}\n${indent}}`
 }
 
 const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, cls = ''): string =>
@@ -161,7 +188,10 @@ pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; 
 interface Pictures {
   readonly losses: Buffer | undefined
   /** Per evaluation step: the picture(s). */
-  readonly evaluations: ReadonlyArray<{ readonly step: number; readonly images: ReadonlyArray<{ readonly kind: string; readonly png: Buffer }> }>
+  readonly evaluations: ReadonlyArray<{
+    readonly step: number
+    readonly images: ReadonlyArray<{ readonly kind: string; readonly png: Buffer }>
+  }>
 }
 
 /** The final metrics worth a glance in the header: mode coverage where measured, else the first few numbers. */
@@ -184,7 +214,11 @@ const headline = (m: Readonly<Record<string, unknown>> | undefined): Array<[stri
 const last = <A>(xs: ReadonlyArray<A>): A | undefined => xs[xs.length - 1]
 
 /** The report's HTML, from a run folder's contents and its pictures. */
-export const reportHtml = async (run: RunFolder, pictures: Pictures, players: ReadonlyArray<ReportPlayer> | undefined): Promise<string> => {
+export const reportHtml = async (
+  run: RunFolder,
+  pictures: Pictures,
+  players: ReadonlyArray<ReportPlayer> | undefined
+): Promise<string> => {
   const c = run.config
   const name = typeof c.name === 'string' ? c.name : 'run'
   const status = run.status ?? {}
@@ -193,10 +227,19 @@ export const reportHtml = async (run: RunFolder, pictures: Pictures, players: Re
   const lastLoss = last(run.losses)
   const msLines = run.losses.filter((l) => typeof l.ms === 'number')
   const ms = msLines.length === 0 ? undefined : msLines.reduce((s, l) => s + (l.ms as number), 0) / msLines.length
-  const model = c.model === undefined ? 'a game written as terms' : typeof c.model === 'string' ? c.model : String((c.model as Record<string, unknown>).name)
+  const model =
+    c.model === undefined
+      ? 'a game written as terms'
+      : typeof c.model === 'string'
+        ? c.model
+        : String((c.model as Record<string, unknown>).name)
   const data = c.data as Record<string, unknown> | undefined
   const facts: Array<[string, string, string?]> = [
-    ['state', `${state}${typeof status.step === 'number' ? ` at step ${status.step}` : ''}${typeof status.reason === 'string' ? `: ${status.reason}` : ''}`, `state-${state}`],
+    [
+      'state',
+      `${state}${typeof status.step === 'number' ? ` at step ${status.step}` : ''}${typeof status.reason === 'string' ? `: ${status.reason}` : ''}`,
+      `state-${state}`
+    ],
     ['model', model],
     ['data', data === undefined ? '?' : String(data.kind)],
     ['backend', typeof c.backend === 'string' ? c.backend : 'not recorded'],
@@ -220,12 +263,23 @@ ${formula(p.loss)}
           .join('\n')
   const eqRows = [...eqs.entries()].map(([k, e]) => {
     const now = lastLoss?.values[k]
-    return [`<code>${escape(k)}</code>`, escape(e.label), `<span class="num">${e.value.toFixed(4)}</span>`, now === undefined ? '–' : now.toFixed(4), escape(e.why)]
+    return [
+      `<code>${escape(k)}</code>`,
+      escape(e.label),
+      `<span class="num">${e.value.toFixed(4)}</span>`,
+      now === undefined ? '–' : now.toFixed(4),
+      escape(e.why)
+    ]
   })
   const finalEval = last(pictures.evaluations)
   const metrics = run.metrics === undefined ? [] : flatten(run.metrics)
   const metricKeys = [...new Set(run.metricsLog.flatMap((m) => flatten(m).map(([k]) => k)))].filter((k) => k !== 'step')
-  const scalarKeys = metricKeys.filter((k) => run.metricsLog.every((m) => { const v = flatten(m).find(([j]) => j === k)?.[1]; return v === undefined || typeof v === 'number' }))
+  const scalarKeys = metricKeys.filter((k) =>
+    run.metricsLog.every((m) => {
+      const v = flatten(m).find(([j]) => j === k)?.[1]
+      return v === undefined || typeof v === 'number'
+    })
+  )
   const katexStyle = players === undefined ? '' : await inlineKatexCss()
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -243,13 +297,23 @@ ${
   finalEval === undefined
     ? '<p class="note">No evaluation has written samples yet.</p>'
     : finalEval.images
-        .map((i) => `<figure>${img(i.png, `${i.kind} at step ${finalEval.step}`, 0.7)}${finalEval.images.length > 1 ? `<figcaption>${escape(i.kind)}</figcaption>` : ''}</figure>`)
+        .map(
+          (i) =>
+            `<figure>${img(i.png, `${i.kind} at step ${finalEval.step}`, 0.7)}${finalEval.images.length > 1 ? `<figcaption>${escape(i.kind)}</figcaption>` : ''}</figure>`
+        )
         .join('\n')
 }
 ${
   pictures.evaluations.length > 1
     ? `<h3>Every evaluation</h3><div class="strip">${pictures.evaluations
-        .map((e) => e.images.map((i) => `<figure>${img(i.png, `${i.kind} at step ${e.step}`)}<figcaption>step ${e.step} · ${escape(i.kind)}</figcaption></figure>`).join(''))
+        .map((e) =>
+          e.images
+            .map(
+              (i) =>
+                `<figure>${img(i.png, `${i.kind} at step ${e.step}`)}<figcaption>step ${e.step} · ${escape(i.kind)}</figcaption></figure>`
+            )
+            .join('')
+        )
         .join('')}</div>`
     : ''
 }
@@ -266,10 +330,24 @@ ${
 }
 </section>
 <section id="metrics"><h2>Metrics</h2><div class="tables">
-<div>${metrics.length === 0 ? '<p class="note">No final metrics yet.</p>' : table(['metric', 'final'], metrics.map(([k, v]) => [escape(k), fmt(v)]), 'metrics')}</div>
+<div>${
+    metrics.length === 0
+      ? '<p class="note">No final metrics yet.</p>'
+      : table(
+          ['metric', 'final'],
+          metrics.map(([k, v]) => [escape(k), fmt(v)]),
+          'metrics'
+        )
+  }</div>
 ${
   run.metricsLog.length > 1 && scalarKeys.length > 0
-    ? `<div><h3>At each evaluation</h3>${table(['step', ...scalarKeys], run.metricsLog.map((m) => { const f = new Map(flatten(m)); return [fmt(m.step), ...scalarKeys.map((k) => (f.has(k) ? fmt(f.get(k)) : '–'))] }))}</div>`
+    ? `<div><h3>At each evaluation</h3>${table(
+        ['step', ...scalarKeys],
+        run.metricsLog.map((m) => {
+          const f = new Map(flatten(m))
+          return [fmt(m.step), ...scalarKeys.map((k) => (f.has(k) ? fmt(f.get(k)) : '–'))]
+        })
+      )}</div>`
     : ''
 }
 </div></section>
@@ -315,7 +393,9 @@ export const writeReport = async (runDir: string, o: ReportOptions = {}): Promis
       }
       images.push({ kind: 'samples', png })
     }
-    for (const i of e.images) if (!(e.sample !== undefined && i.kind === 'samples')) images.push({ kind: i.kind, png: await readFile(join(runDir, i.file)) })
+    for (const i of e.images)
+      if (!(e.sample !== undefined && i.kind === 'samples'))
+        images.push({ kind: i.kind, png: await readFile(join(runDir, i.file)) })
     evaluations.push({ step: e.step, images })
   }
   const html = await reportHtml(run, { losses, evaluations }, players)

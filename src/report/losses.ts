@@ -40,7 +40,13 @@ export const parseLosses = (text: string, file = 'losses.jsonl'): ReadonlyArray<
       throw new Error(`${file}:${i + 1}: not JSON: ${(e as Error).message}`)
     }
     const l = v as LossLine
-    if (typeof l !== 'object' || l === null || typeof l.step !== 'number' || typeof l.values !== 'object' || l.values === null)
+    if (
+      typeof l !== 'object' ||
+      l === null ||
+      typeof l.step !== 'number' ||
+      typeof l.values !== 'object' ||
+      l.values === null
+    )
       throw new Error(`${file}:${i + 1}: expected {"step": n, "values": {…}}`)
     byStep.set(l.step, l)
   })
@@ -49,12 +55,14 @@ export const parseLosses = (text: string, file = 'losses.jsonl'): ReadonlyArray<
 
 /** The player a logged key belongs to: `player` or `player/label`, for the known players first. */
 const playerOf = (key: string, players: ReadonlyArray<string>): string =>
-  players.find((p) => key === p || key.startsWith(`${p}/`)) ?? (key.includes('/') ? key.slice(0, key.indexOf('/')) : key)
+  players.find((p) => key === p || key.startsWith(`${p}/`)) ??
+  (key.includes('/') ? key.slice(0, key.indexOf('/')) : key)
 
 const termOf = (key: string, player: string): string => (key === player ? 'loss' : key.slice(player.length + 1))
 
 /** Each panel's series name: the term, and its equilibrium when known. */
-const seriesName = (term: string, eq: Equilibrium | undefined): string => (eq === undefined ? term : `${term} (equilibrium ${eq.label})`)
+const seriesName = (term: string, eq: Equilibrium | undefined): string =>
+  eq === undefined ? term : `${term} (equilibrium ${eq.label})`
 
 /** The Vega-Lite spec: one panel per player. */
 export const lossCurvesSpec = (lines: ReadonlyArray<LossLine>, o: LossCurveOptions = {}): TopLevelSpec => {
@@ -62,20 +70,34 @@ export const lossCurvesSpec = (lines: ReadonlyArray<LossLine>, o: LossCurveOptio
   const eqs = equilibria(o.players ?? [])
   const known = (o.players ?? []).map((p) => p.name)
   const keys = [...new Set(lines.flatMap((l) => Object.keys(l.values)))]
-  const players = [...new Set([...known.filter((p) => keys.some((k) => playerOf(k, known) === p)), ...keys.map((k) => playerOf(k, known))])]
+  const players = [
+    ...new Set([
+      ...known.filter((p) => keys.some((k) => playerOf(k, known) === p)),
+      ...keys.map((k) => playerOf(k, known))
+    ])
+  ]
   const width = o.width ?? 360
   const lastStep = lines[lines.length - 1].step
   const panels = players.map((p) => {
     const pk = keys.filter((k) => playerOf(k, known) === p)
     const order = pk.map((k) => seriesName(termOf(k, p), eqs.get(k)))
     const points = lines.flatMap((l) =>
-      pk.filter((k) => Number.isFinite(l.values[k])).map((k) => ({ step: l.step, term: seriesName(termOf(k, p), eqs.get(k)), value: l.values[k] }))
+      pk
+        .filter((k) => Number.isFinite(l.values[k]))
+        .map((k) => ({ step: l.step, term: seriesName(termOf(k, p), eqs.get(k)), value: l.values[k] }))
     )
     const rules = pk.flatMap((k) => {
       const e = eqs.get(k)
-      return e === undefined ? [] : [{ term: seriesName(termOf(k, p), e), value: e.value, label: e.label, step: lastStep }]
+      return e === undefined
+        ? []
+        : [{ term: seriesName(termOf(k, p), e), value: e.value, label: e.label, step: lastStep }]
     })
-    const color = { field: 'term', type: 'nominal' as const, scale: { domain: order }, legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 400 } }
+    const color = {
+      field: 'term',
+      type: 'nominal' as const,
+      scale: { domain: order },
+      legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 400 }
+    }
     return {
       name: p.replace(/[^A-Za-z0-9_]/g, '_'),
       width,
@@ -101,7 +123,13 @@ export const lossCurvesSpec = (lines: ReadonlyArray<LossLine>, o: LossCurveOptio
               },
               {
                 data: { values: rules },
-                mark: { type: 'text' as const, align: 'right' as const, baseline: 'bottom' as const, dy: -2, fontSize: 11 },
+                mark: {
+                  type: 'text' as const,
+                  align: 'right' as const,
+                  baseline: 'bottom' as const,
+                  dy: -2,
+                  fontSize: 11
+                },
                 encoding: {
                   x: { field: 'step', type: 'quantitative' as const },
                   y: { field: 'value', type: 'quantitative' as const },
@@ -132,12 +160,19 @@ export const lossCurvesSpec = (lines: ReadonlyArray<LossLine>, o: LossCurveOptio
     spacing: 24,
     padding: 10,
     resolve: { scale: { color: 'independent', y: 'independent', x: 'independent' }, legend: { color: 'independent' } },
-    config: { font: FONT, view: { stroke: '#888' }, axis: { labelFontSize: 11, grid: true, gridColor: '#eee' }, range: { category: { scheme: 'tableau10' } } }
+    config: {
+      font: FONT,
+      view: { stroke: '#888' },
+      axis: { labelFontSize: 11, grid: true, gridColor: '#eee' },
+      range: { category: { scheme: 'tableau10' } }
+    }
   } as TopLevelSpec
 }
 
 /** The loss curves as PNG, and where a (step, value) of a player's panel lies on it. */
-export const lossCurves = async (lines: ReadonlyArray<LossLine>, o: LossCurveOptions = {}) => renderPng(lossCurvesSpec(lines, o), o.scale ?? 2)
+export const lossCurves = async (lines: ReadonlyArray<LossLine>, o: LossCurveOptions = {}) =>
+  renderPng(lossCurvesSpec(lines, o), o.scale ?? 2)
 
 /** The loss curves as PNG bytes. */
-export const lossCurvesPng = async (lines: ReadonlyArray<LossLine>, o: LossCurveOptions = {}): Promise<Buffer> => (await lossCurves(lines, o)).png
+export const lossCurvesPng = async (lines: ReadonlyArray<LossLine>, o: LossCurveOptions = {}): Promise<Buffer> =>
+  (await lossCurves(lines, o)).png

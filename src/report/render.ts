@@ -17,7 +17,12 @@ const require = createRequire(import.meta.url)
 export const FONT = 'DejaVu Sans, KaTeX_SansSerif, KaTeX_Main, sans-serif'
 
 const bundledFonts = (): Array<string> =>
-  ['KaTeX_SansSerif-Regular.ttf', 'KaTeX_SansSerif-Bold.ttf', 'KaTeX_Main-Regular.ttf', 'KaTeX_Math-Italic.ttf'].flatMap((f) => {
+  [
+    'KaTeX_SansSerif-Regular.ttf',
+    'KaTeX_SansSerif-Bold.ttf',
+    'KaTeX_Main-Regular.ttf',
+    'KaTeX_Math-Italic.ttf'
+  ].flatMap((f) => {
     try {
       return [require.resolve(`katex/dist/fonts/${f}`)]
     } catch {

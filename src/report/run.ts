@@ -56,14 +56,18 @@ const optionalJson = async (dir: string, file: string): Promise<Record<string, u
   return v
 }
 
-const isPoint = (p: unknown): p is readonly [number, number] => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')
+const isPoint = (p: unknown): p is readonly [number, number] =>
+  Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')
 
 const asSample = (v: unknown, path: string): Sample2d => {
   if (!isRecord(v) || !Array.isArray(v.points) || !Array.isArray(v.modes) || typeof v.sd !== 'number')
     throw new Error(`${path}: expected {"points": [[x, y]…], "modes": [[x, y]…], "sd": σ}`)
   const bad = [...v.points, ...v.modes].findIndex((p) => !isPoint(p))
   if (bad >= 0) throw new Error(`${path}: point ${bad} is not [x, y]`)
-  if (v.codes !== undefined && (!Array.isArray(v.codes) || !v.codes.every((c) => Array.isArray(c) && c.every((x) => typeof x === 'number'))))
+  if (
+    v.codes !== undefined &&
+    (!Array.isArray(v.codes) || !v.codes.every((c) => Array.isArray(c) && c.every((x) => typeof x === 'number')))
+  )
     throw new Error(`${path}: codes must be arrays of numbers`)
   return v as unknown as Sample2d
 }
@@ -98,7 +102,8 @@ export const readRun = async (dir: string): Promise<RunFolder> => {
       const step = Number(m[1])
       const slot = byStep.get(step) ?? { images: [] }
       byStep.set(step, slot)
-      if (m[3] === 'json' && m[2] === undefined) slot.sample = asSample(await readJson(samplesDir, f), join(samplesDir, f))
+      if (m[3] === 'json' && m[2] === undefined)
+        slot.sample = asSample(await readJson(samplesDir, f), join(samplesDir, f))
       else if (m[3] === 'png') slot.images.push({ file: `samples/${f}`, kind: m[2] ?? 'samples' })
     }
   }

@@ -27,10 +27,21 @@ export interface ScatterOptions {
   readonly seed?: number
 }
 
-export const COLORS = { data: '#c7c7c7', sample: '#1f77b4', mode: '#d62728', code: '#ff7f0e', prior: '#c7c7c7' } as const
+export const COLORS = {
+  data: '#c7c7c7',
+  sample: '#1f77b4',
+  mode: '#d62728',
+  code: '#ff7f0e',
+  prior: '#c7c7c7'
+} as const
 
 const circle = (mode: number, [cx, cy]: readonly [number, number], r: number) =>
-  Array.from({ length: 65 }, (_, i) => ({ mode, i, x: cx + r * Math.cos((2 * Math.PI * i) / 64), y: cy + r * Math.sin((2 * Math.PI * i) / 64) }))
+  Array.from({ length: 65 }, (_, i) => ({
+    mode,
+    i,
+    x: cx + r * Math.cos((2 * Math.PI * i) / 64),
+    y: cy + r * Math.sin((2 * Math.PI * i) / 64)
+  }))
 
 const extent = (xs: ReadonlyArray<number>, margin: number): [number, number] => {
   const lo = Math.min(...xs)
@@ -55,8 +66,18 @@ const square = (size: number, domain: [number, number], title: string) => ({
   height: size,
   title: { text: title, fontSize: 13 },
   encoding: {
-    x: { field: 'x', type: 'quantitative' as const, scale: { domain, nice: false, zero: false }, axis: { title: null, tickCount: 5 } },
-    y: { field: 'y', type: 'quantitative' as const, scale: { domain, nice: false, zero: false }, axis: { title: null, tickCount: 5 } }
+    x: {
+      field: 'x',
+      type: 'quantitative' as const,
+      scale: { domain, nice: false, zero: false },
+      axis: { title: null, tickCount: 5 }
+    },
+    y: {
+      field: 'y',
+      type: 'quantitative' as const,
+      scale: { domain, nice: false, zero: false },
+      axis: { title: null, tickCount: 5 }
+    }
   }
 })
 
@@ -83,9 +104,15 @@ export const scatterSpec = (s: Sample2d, o: ScatterOptions = {}): TopLevelSpec =
       {
         data: { values: circles },
         mark: { type: 'line' as const, color: COLORS.mode, strokeWidth: 1.2 },
-        encoding: { detail: { field: 'mode', type: 'nominal' as const }, order: { field: 'i', type: 'quantitative' as const } }
+        encoding: {
+          detail: { field: 'mode', type: 'nominal' as const },
+          order: { field: 'i', type: 'quantitative' as const }
+        }
       },
-      { data: { values: modes }, mark: { type: 'point' as const, shape: 'cross', size: 40, filled: true, color: COLORS.mode, opacity: 1 } }
+      {
+        data: { values: modes },
+        mark: { type: 'point' as const, shape: 'cross', size: 40, filled: true, color: COLORS.mode, opacity: 1 }
+      }
     ]
   }
   const panels: Array<object> = [panel]

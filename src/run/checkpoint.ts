@@ -39,8 +39,18 @@ export interface Checkpoint {
   readonly step: number
   readonly iteration: number
   readonly rng: number
-  readonly nets: Readonly<Record<string, ReadonlyArray<{ readonly shape: ReadonlyArray<number>; readonly values: Float32Array }>>>
-  readonly optimizers: Readonly<Record<string, { readonly steps: number; readonly slots: ReadonlyArray<{ readonly shape: ReadonlyArray<number>; readonly values: Float32Array }> }>>
+  readonly nets: Readonly<
+    Record<string, ReadonlyArray<{ readonly shape: ReadonlyArray<number>; readonly values: Float32Array }>>
+  >
+  readonly optimizers: Readonly<
+    Record<
+      string,
+      {
+        readonly steps: number
+        readonly slots: ReadonlyArray<{ readonly shape: ReadonlyArray<number>; readonly values: Float32Array }>
+      }
+    >
+  >
 }
 
 /** The hash of what determines a run's trajectory (not its name, length, logging or evaluation). */
@@ -78,7 +88,9 @@ export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
     iteration: c.iteration,
     rng: c.rng,
     nets: Object.fromEntries(Object.entries(c.nets).map(([k, ts]) => [k, ts.map(place)])),
-    optimizers: Object.fromEntries(Object.entries(c.optimizers).map(([k, o]) => [k, { steps: o.steps, slots: o.slots.map(place) }]))
+    optimizers: Object.fromEntries(
+      Object.entries(c.optimizers).map(([k, o]) => [k, { steps: o.steps, slots: o.slots.map(place) }])
+    )
   }
   const h = new TextEncoder().encode(JSON.stringify(header))
   const pad = (4 - ((8 + h.length) % 4)) % 4
@@ -99,7 +111,8 @@ export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
 
 /** The header's length and the header itself, from the file's first bytes; an Error says what is wrong. */
 const decodeHeader = (bytes: Uint8Array): { readonly n: number; readonly header: CheckpointHeader } => {
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new Error('not a loss-algebra checkpoint')
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC)
+    throw new Error('not a loss-algebra checkpoint')
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
   if (8 + n > bytes.length) throw new Error('truncated header')
   let header: CheckpointHeader
@@ -119,7 +132,8 @@ export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
   const copy = new Uint8Array(bytes.subarray(8 + n))
   const data = new Float32Array(copy.buffer, 0, Math.floor(floats))
   const read = (s: Slot) => {
-    if (s.offset + s.length > data.length || s.shape.reduce((a, b) => a * b, 1) !== s.length) throw new Error('truncated or inconsistent data')
+    if (s.offset + s.length > data.length || s.shape.reduce((a, b) => a * b, 1) !== s.length)
+      throw new Error('truncated or inconsistent data')
     return { shape: s.shape, values: data.slice(s.offset, s.offset + s.length) }
   }
   return {
@@ -128,13 +142,16 @@ export const decodeCheckpoint = (bytes: Uint8Array): Checkpoint => {
     iteration: header.iteration,
     rng: header.rng,
     nets: Object.fromEntries(Object.entries(header.nets).map(([k, ss]) => [k, ss.map(read)])),
-    optimizers: Object.fromEntries(Object.entries(header.optimizers).map(([k, o]) => [k, { steps: o.steps, slots: o.slots.map(read) }]))
+    optimizers: Object.fromEntries(
+      Object.entries(header.optimizers).map(([k, o]) => [k, { steps: o.steps, slots: o.slots.map(read) }])
+    )
   }
 }
 
 export const saveCheckpoint = (path: string, c: Checkpoint): Promise<void> => writeAtomic(path, encodeCheckpoint(c))
 
-export const loadCheckpoint = async (path: string): Promise<Checkpoint> => decodeCheckpoint(new Uint8Array(await readFile(path)))
+export const loadCheckpoint = async (path: string): Promise<Checkpoint> =>
+  decodeCheckpoint(new Uint8Array(await readFile(path)))
 
 /** The step a checkpoint file was written at, read from its header alone; undefined when there is none or it is unreadable. */
 export const readCheckpointStep = async (path: string): Promise<number | undefined> => {

@@ -95,9 +95,13 @@ export const evaluateInto = async (s: Session, dir: string | undefined): Promise
   } else if (shape.length === 3) {
     const { imageGridPng } = await import('../report/grid.ts')
     const [lo, hi] = s.source.range ?? [0, 1]
-    const scaled = (a: Float32Array, n: number) => Array.from(a.subarray(0, n * shape[0] * shape[1] * shape[2]), (v) => (v - lo) / (hi - lo))
+    const scaled = (a: Float32Array, n: number) =>
+      Array.from(a.subarray(0, n * shape[0] * shape[1] * shape[2]), (v) => (v - lo) / (hi - lo))
     const images = { shape: [shape[0], shape[1], shape[2]] as const }
-    await writeAtomic(join(dir, 'samples', `${tag}-samples.png`), imageGridPng({ ...images, pixels: scaled(samples.points, 64) }))
+    await writeAtomic(
+      join(dir, 'samples', `${tag}-samples.png`),
+      imageGridPng({ ...images, pixels: scaled(samples.points, 64) })
+    )
   }
   await appendJsonLine(join(dir, 'metrics.jsonl'), metrics)
   return metrics

@@ -37,7 +37,9 @@ export const writeAtomic = async (path: string, data: string | Uint8Array): Prom
   await syncDir(dirname(path))
 }
 
-export const writeJson = (path: string, value: unknown): Promise<void> => writeAtomic(path, JSON.stringify(value, null, 2) + '\n')
+export const writeJson = (path: string, value: unknown): Promise<void> =>
+  writeAtomic(path, JSON.stringify(value, null, 2) + '\n')
 
 /** Appends one JSON line. */
-export const appendJsonLine = (path: string, value: unknown): Promise<void> => appendFile(path, JSON.stringify(value) + '\n')
+export const appendJsonLine = (path: string, value: unknown): Promise<void> =>
+  appendFile(path, JSON.stringify(value) + '\n')

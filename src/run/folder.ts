@@ -39,7 +39,8 @@ export const readRunConfig = async (dir: string): Promise<Experiment> => {
     throw new RunFolderError(`${path}: not JSON: ${(e as Error).message}`)
   }
   const r = decodeExperiment(json, `${path}: $`)
-  if (E.isLeft(r)) throw new RunFolderError(`${path}: not an experiment config:\n${r.left.map((l) => `  ${l}`).join('\n')}`)
+  if (E.isLeft(r))
+    throw new RunFolderError(`${path}: not an experiment config:\n${r.left.map((l) => `  ${l}`).join('\n')}`)
   return r.right
 }
 
@@ -54,7 +55,9 @@ export const readRunCheckpoint = async (dir: string, e: Experiment): Promise<Che
     throw new RunFolderError(`${path}: corrupt checkpoint: ${(e as Error).message}`)
   }
   if (c.config !== configHash(e)) {
-    throw new RunFolderError(`${path}: written for another config (hash ${c.config}, ${configPath(dir)} hashes to ${configHash(e)})`)
+    throw new RunFolderError(
+      `${path}: written for another config (hash ${c.config}, ${configPath(dir)} hashes to ${configHash(e)})`
+    )
   }
   return c
 }

@@ -44,10 +44,18 @@ export interface Session {
   dispose(): void
 }
 
-const restoreInto = (vars: ReadonlyArray<tf.Variable>, saved: ReadonlyArray<{ shape: ReadonlyArray<number>; values: Float32Array }>, what: string): void => {
-  if (vars.length !== saved.length) throw new Error(`${what}: the checkpoint has ${saved.length} tensors, the run ${vars.length}`)
+const restoreInto = (
+  vars: ReadonlyArray<tf.Variable>,
+  saved: ReadonlyArray<{ shape: ReadonlyArray<number>; values: Float32Array }>,
+  what: string
+): void => {
+  if (vars.length !== saved.length)
+    throw new Error(`${what}: the checkpoint has ${saved.length} tensors, the run ${vars.length}`)
   vars.forEach((v, i) => {
-    if (v.size !== saved[i].values.length) throw new Error(`${what}: tensor ${i} has ${saved[i].values.length} values in the checkpoint, ${v.size} in the run`)
+    if (v.size !== saved[i].values.length)
+      throw new Error(
+        `${what}: tensor ${i} has ${saved[i].values.length} values in the checkpoint, ${v.size} in the run`
+      )
     const t = tf.tensor(saved[i].values, v.shape, 'float32')
     v.assign(t)
     t.dispose()
@@ -59,7 +67,10 @@ const restoreInto = (vars: ReadonlyArray<tf.Variable>, saved: ReadonlyArray<{ sh
  * builds the nets and compiles the game; from a checkpoint, restores every weight, optimiser state,
  * the iteration and the data order.
  */
-export const openSession = async (e: Experiment, o: { readonly backend?: string; readonly checkpoint?: Checkpoint } = {}): Promise<Session> => {
+export const openSession = async (
+  e: Experiment,
+  o: { readonly backend?: string; readonly checkpoint?: Checkpoint } = {}
+): Promise<Session> => {
   const game = gameOf(e)
   const source = await dataKinds[e.data.kind].load(e.data)
   // the probe's nets are built on cpu; its "install tfjs-node" banner would print (the choice is reported instead)
@@ -93,7 +104,11 @@ export const openSession = async (e: Experiment, o: { readonly backend?: string;
       restoreInto(net.variables, saved, `net "${name}"`)
     }
   }
-  const compiled = compileGame(game, nets, { seed: e.seed, kernels: backend.kernels, startIteration: ck?.iteration ?? 0 })
+  const compiled = compileGame(game, nets, {
+    seed: e.seed,
+    kernels: backend.kernels,
+    startIteration: ck?.iteration ?? 0
+  })
   if (ck !== undefined) {
     for (const p of game.players) {
       const saved = ck.optimizers[p.name]
@@ -121,9 +136,19 @@ export const openSession = async (e: Experiment, o: { readonly backend?: string;
       step: session.step,
       iteration: compiled.iteration,
       rng: u.state,
-      nets: Object.fromEntries(await Promise.all(Object.entries(nets).map(async ([k, n]) => [k, await read(n.variables)] as const))),
+      nets: Object.fromEntries(
+        await Promise.all(Object.entries(nets).map(async ([k, n]) => [k, await read(n.variables)] as const))
+      ),
       optimizers: Object.fromEntries(
-        await Promise.all(game.players.map(async (p) => [p.name, { steps: compiled.optimizerOf(p.name).steps, slots: await read(compiled.optimizerOf(p.name).slots) }] as const))
+        await Promise.all(
+          game.players.map(
+            async (p) =>
+              [
+                p.name,
+                { steps: compiled.optimizerOf(p.name).steps, slots: await read(compiled.optimizerOf(p.name).slots) }
+              ] as const
+          )
+        )
       )
     }),
     dispose: () => {

@@ -41,7 +41,15 @@ export interface TrainOptions {
 
 export type Outcome =
   | { readonly _tag: 'Done'; readonly metrics: Readonly<Record<string, unknown>> }
-  | { readonly _tag: 'Diverged'; readonly player: string; readonly term: string; readonly step: number; readonly value: number; readonly checkpoint: number | undefined; readonly message: string }
+  | {
+      readonly _tag: 'Diverged'
+      readonly player: string
+      readonly term: string
+      readonly step: number
+      readonly value: number
+      readonly checkpoint: number | undefined
+      readonly message: string
+    }
   | { readonly _tag: 'Stopped'; readonly step: number }
 
 const status = (dir: string, s: Record<string, unknown>) => writeJson(join(dir, 'status.json'), s)
@@ -55,8 +63,13 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
   await writeJson(join(dir, 'config.json'), recorded)
   if (o.checkpoint !== undefined) await trimLogs(dir, o.checkpoint.step)
   o.log(`backend: ${s.backend.reason}`)
-  o.log(`${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`)
-  for (const p of s.game.players) o.log(`  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`)
+  o.log(
+    `${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`
+  )
+  for (const p of s.game.players)
+    o.log(
+      `  ${p.name} [${p.nets.join(', ')}] minimises ${showUnicode(p.loss)}${p.every > 1 ? ` every ${p.every} steps` : ''}`
+    )
   o.log(`  schedule: ${showStepSchedule(s.game)}`)
   await status(dir, { state: 'running', step: s.step })
   let lastCheckpoint = existsSync(checkpointPath(dir)) && o.checkpoint !== undefined ? o.checkpoint.step : undefined
@@ -103,7 +116,11 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
       if (o.signal?.stopped === true) {
         if (lastCheckpoint !== s.step) await checkpoint()
         o.progress?.stop()
-        await status(dir, { state: 'stopped', step: s.step, reason: 'interrupted; `resume` continues from the checkpoint' })
+        await status(dir, {
+          state: 'stopped',
+          step: s.step,
+          reason: 'interrupted; `resume` continues from the checkpoint'
+        })
         o.log(`stopped at step ${s.step}; checkpoint kept`)
         return { _tag: 'Stopped', step: s.step }
       }
@@ -116,13 +133,27 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
         lastCheckpoint === undefined ? 'no checkpoint was written' : `last good checkpoint: step ${lastCheckpoint}`
       }`
       await status(dir, { state: 'failed', step: s.step, reason: message })
-      return { _tag: 'Diverged', player, term: err.term, step: err.step + 1, value: err.value, checkpoint: lastCheckpoint, message }
+      return {
+        _tag: 'Diverged',
+        player,
+        term: err.term,
+        step: err.step + 1,
+        value: err.value,
+        checkpoint: lastCheckpoint,
+        message
+      }
     }
     o.progress?.stop()
     const metrics = lastEval === s.step ? undefined : await evaluateInto(s, dir)
     const last = metrics ?? (await lastMetrics(dir))
     const ran = s.step - startStep
-    const final = { ...last, step: s.step, backend: s.backend.name, msPerStep: ran > 0 ? +((performance.now() - started) / ran).toFixed(3) : null, losses }
+    const final = {
+      ...last,
+      step: s.step,
+      backend: s.backend.name,
+      msPerStep: ran > 0 ? +((performance.now() - started) / ran).toFixed(3) : null,
+      losses
+    }
     await writeJson(join(dir, 'metrics.json'), final)
     await status(dir, { state: 'done', step: s.step })
     return { _tag: 'Done', metrics: final }

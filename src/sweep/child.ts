@@ -30,7 +30,13 @@ export interface Progress {
 export const LOCK_LOST = 'lock lost'
 
 export type Outcome =
-  | { readonly kind: 'done'; readonly metrics: Json; readonly from: number; readonly skipped: boolean; readonly ms: number }
+  | {
+      readonly kind: 'done'
+      readonly metrics: Json
+      readonly from: number
+      readonly skipped: boolean
+      readonly ms: number
+    }
   | { readonly kind: 'failed'; readonly code: number; readonly reason: string }
   | { readonly kind: 'lost'; readonly reason: string; readonly from: number }
 
@@ -53,7 +59,14 @@ const guard = pathToFileURL(join(here, 'guard.ts')).href
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
 /** The argv that runs the command line directly (no wrapper process between us and the training). */
-export const cliArgv = (args: ReadonlyArray<string>): ReadonlyArray<string> => ['--import', tsx, '--import', guard, mainTs, ...args]
+export const cliArgv = (args: ReadonlyArray<string>): ReadonlyArray<string> => [
+  '--import',
+  tsx,
+  '--import',
+  guard,
+  mainTs,
+  ...args
+]
 
 const readJson = async (path: string): Promise<unknown> => {
   try {
@@ -74,7 +87,10 @@ export const lastLoggedStep = async (dir: string): Promise<number | undefined> =
     const n = Math.min(size, 8192)
     const buf = Buffer.alloc(n)
     await f.read(buf, 0, n, size - n)
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '')
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
     for (const line of lines.reverse()) {
       try {
         const step = (JSON.parse(line) as { step?: unknown }).step
@@ -94,7 +110,9 @@ export const lastLoggedStep = async (dir: string): Promise<number | undefined> =
 /** The run folder's status, if it has a readable one. */
 export const readStatus = async (dir: string): Promise<Progress | undefined> => {
   const s = await readJson(join(dir, 'status.json'))
-  return isObject(s) && typeof s.state === 'string' && typeof s.step === 'number' ? { state: s.state, step: s.step, ...(typeof s.steps === 'number' ? { steps: s.steps } : {}) } : undefined
+  return isObject(s) && typeof s.state === 'string' && typeof s.step === 'number'
+    ? { state: s.state, step: s.step, ...(typeof s.steps === 'number' ? { steps: s.steps } : {}) }
+    : undefined
 }
 
 /** The step of the run folder's last checkpoint; undefined when it has none or it is unreadable. */
@@ -105,12 +123,18 @@ export const checkpointStep = (dir: string): Promise<number | undefined> => read
  * (`loss-algebra: …`) when it wrote one, else the error a crash printed, else the last lines.
  */
 export const failureReason = (stderr: string): string => {
-  const lines = stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
   const own = lines.findIndex((l) => l.startsWith('loss-algebra: '))
   if (own >= 0) return lines.slice(own).join('\n')
   const crash = lines.filter((l) => /^\w*(Error|Exception)\b/.test(l.trim()))
   if (crash.length > 0) return crash.at(-1)!.trim()
-  return lines.filter((l) => !/^Node\.js v/.test(l)).slice(-5).join('\n')
+  return lines
+    .filter((l) => !/^Node\.js v/.test(l))
+    .slice(-5)
+    .join('\n')
 }
 
 /** Trains (or resumes, or skips) one run in a child process. */
@@ -179,14 +203,20 @@ export const runOne = async (run: { readonly id: string; readonly config: Json }
 
   if (exit.code === 0) {
     const metrics = ((await readJson(join(dir, 'metrics.json'))) ?? lastJsonLine(stdout)) as Json | undefined
-    if (metrics === undefined) return { kind: 'failed', code: 0, reason: `exited 0 without metrics (${dir}/metrics.json)` }
+    if (metrics === undefined)
+      return { kind: 'failed', code: 0, reason: `exited 0 without metrics (${dir}/metrics.json)` }
     return { kind: 'done', metrics, from: from ?? 0, skipped: false, ms: performance.now() - t0 }
   }
   // 130: stopped by SIGINT/SIGTERM after writing a checkpoint; a signal: killed outright. Both resume.
   if (exit.code === 130 || exit.signal !== null || o.signal?.aborted === true) {
-    return { kind: 'lost', reason: `training process ${exit.signal !== null ? `killed by ${exit.signal}` : 'stopped'}`, from: from ?? 0 }
+    return {
+      kind: 'lost',
+      reason: `training process ${exit.signal !== null ? `killed by ${exit.signal}` : 'stopped'}`,
+      from: from ?? 0
+    }
   }
-  if (exit.code === 1 || exit.code === 2) return { kind: 'failed', code: exit.code, reason: failureReason(stderr) || `exit ${exit.code}` }
+  if (exit.code === 1 || exit.code === 2)
+    return { kind: 'failed', code: exit.code, reason: failureReason(stderr) || `exit ${exit.code}` }
   return { kind: 'failed', code: exit.code ?? -1, reason: failureReason(stderr) || `exit ${String(exit.code)}` }
 }
 

@@ -75,7 +75,11 @@ const guarded =
     }
   }
 
-const finish = async (sweep: Sweep, states: ReadonlyArray<RunState>, o: { readonly json: boolean; readonly dir: string }): Promise<number> => {
+const finish = async (
+  sweep: Sweep,
+  states: ReadonlyArray<RunState>,
+  o: { readonly json: boolean; readonly dir: string }
+): Promise<number> => {
   const s = await summarize(sweep, states, o.dir)
   console.log(o.json ? JSON.stringify(s.summary) : s.markdown.trimEnd())
   if (s.files.length > 0) console.error(`wrote ${s.files.join(', ')}`)
@@ -141,14 +145,27 @@ export const registerSweep = (program: Command): Command => {
           const ac = new AbortController()
           const onSignal = (): void => ac.abort()
           process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
-          const states = await runLocal(sweep, { root: o.out, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, signal: ac.signal, log: (l) => console.error(l) })
+          const states = await runLocal(sweep, {
+            root: o.out,
+            ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+            ...(o.backend !== undefined ? { backend: o.backend } : {}),
+            report: o.report,
+            signal: ac.signal,
+            log: (l) => console.error(l)
+          })
           process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
           const code = await finish(sweep, states, { json: o.json === true, dir: o.summary ?? o.out })
           return ac.signal.aborted ? 130 : code
         }
         const slow = setTimeout(() => console.error(`waiting for Redis at ${o.queue ?? ''} …`), 5000)
-        const e = await enqueue(q, sweep, { ...(o.backend !== undefined ? { backend: o.backend } : {}), report: o.report, retryFailed: o.retryFailed === true }).finally(() => clearTimeout(slow))
-        console.error(`sweep ${sweep.name}: ${sweep.runs.length} runs; ${e.added.length} enqueued, ${e.present.length} already in the queue${e.retried.length > 0 ? `, ${e.retried.length} failed ones retried` : ''}`)
+        const e = await enqueue(q, sweep, {
+          ...(o.backend !== undefined ? { backend: o.backend } : {}),
+          report: o.report,
+          retryFailed: o.retryFailed === true
+        }).finally(() => clearTimeout(slow))
+        console.error(
+          `sweep ${sweep.name}: ${sweep.runs.length} runs; ${e.added.length} enqueued, ${e.present.length} already in the queue${e.retried.length > 0 ? `, ${e.retried.length} failed ones retried` : ''}`
+        )
         if (!o.wait) return 0
         let shown = ''
         const states = await waitForSweep(q, sweep, (s) => {
@@ -170,7 +187,12 @@ export const registerSweep = (program: Command): Command => {
     .option('--concurrency <n>', 'runs at a time', positive, 1)
     .option('--backend <name>', 'tfjs backend for runs that name none')
     .option('--no-report', "no HTML report and pictures in the runs' folders")
-    .option('--lock-duration <ms>', "how long a run's lock lasts unrenewed: a dead worker's run is taken over after about this", positive, 30_000)
+    .option(
+      '--lock-duration <ms>',
+      "how long a run's lock lasts unrenewed: a dead worker's run is taken over after about this",
+      positive,
+      30_000
+    )
     .option('--stalled-interval <ms>', 'how often to look for runs of dead workers', positive, 30_000)
     .action(
       guarded(async (o: WorkerOpts) => {
@@ -186,7 +208,9 @@ export const registerSweep = (program: Command): Command => {
           log: (l) => console.error(`${new Date().toISOString()} ${l}`)
         })
         await w.worker.waitUntilReady()
-        console.error(`worker ${process.pid}: taking runs from ${o.queue} (${q.name ?? DEFAULT_QUEUE}) into ${o.results}, ${o.concurrency} at a time`)
+        console.error(
+          `worker ${process.pid}: taking runs from ${o.queue} (${q.name ?? DEFAULT_QUEUE}) into ${o.results}, ${o.concurrency} at a time`
+        )
         await new Promise<void>((resolve) => {
           const onSignal = (): void => {
             console.error(`worker ${process.pid}: stopping; unfinished runs go back to the queue`)

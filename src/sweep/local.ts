@@ -46,15 +46,29 @@ export const runLocal = async (sweep: Sweep, o: LocalOptions): Promise<ReadonlyA
         }
         finished++
         if (outcome.kind === 'done') {
-          states[i] = { ...states[i], state: 'completed', result: { metrics: outcome.metrics, from: outcome.from, skipped: outcome.skipped, ms: outcome.ms, worker: 'local' } }
-          log(`[${finished}/${sweep.runs.length}] ${r.label}: ${outcome.skipped ? 'already done' : `done in ${(outcome.ms / 1000).toFixed(1)} s`} (${r.id})`)
+          states[i] = {
+            ...states[i],
+            state: 'completed',
+            result: {
+              metrics: outcome.metrics,
+              from: outcome.from,
+              skipped: outcome.skipped,
+              ms: outcome.ms,
+              worker: 'local'
+            }
+          }
+          log(
+            `[${finished}/${sweep.runs.length}] ${r.label}: ${outcome.skipped ? 'already done' : `done in ${(outcome.ms / 1000).toFixed(1)} s`} (${r.id})`
+          )
         } else if (outcome.kind === 'lost') {
           // interrupted: the next sweep resumes it from its checkpoint
           states[i] = { ...states[i], state: 'stopped', reason: outcome.reason }
           log(`[${finished}/${sweep.runs.length}] ${r.label}: ${outcome.reason} (${r.id})`)
         } else {
           states[i] = { ...states[i], state: 'failed', reason: outcome.reason }
-          log(`[${finished}/${sweep.runs.length}] ${r.label}: failed: ${outcome.reason.split('\n').at(-1) ?? ''} (${r.id})`)
+          log(
+            `[${finished}/${sweep.runs.length}] ${r.label}: failed: ${outcome.reason.split('\n').at(-1) ?? ''} (${r.id})`
+          )
         }
         break
       }

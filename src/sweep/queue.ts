@@ -85,7 +85,12 @@ export interface Enqueued {
 export const enqueue = async (
   q: QueueRef,
   sweep: Sweep,
-  o: { readonly backend?: string; readonly report?: boolean; readonly retryFailed?: boolean; readonly attempts?: number } = {}
+  o: {
+    readonly backend?: string
+    readonly report?: boolean
+    readonly retryFailed?: boolean
+    readonly attempts?: number
+  } = {}
 ): Promise<Enqueued> => {
   const { queue, close } = openQueue(q)
   try {
@@ -153,7 +158,9 @@ const statesOf = async (queue: Queue<RunJob, RunResult>, runs: ReadonlyArray<Swe
         label: r.label,
         state,
         attempts: job.attemptsStarted,
-        ...(typeof p === 'object' && p !== null && typeof (p as JobProgress).step === 'number' ? { progress: p as JobProgress } : {}),
+        ...(typeof p === 'object' && p !== null && typeof (p as JobProgress).step === 'number'
+          ? { progress: p as JobProgress }
+          : {}),
         ...(state === 'completed' && job.returnvalue !== null ? { result: job.returnvalue } : {}),
         ...(state === 'failed' ? { reason: job.failedReason } : {})
       }
@@ -224,7 +231,9 @@ export const startWorker = (q: QueueRef, o: WorkerOptions): RunningWorker => {
       { id, config },
       {
         root: o.root,
-        ...(job.data.backend !== undefined || o.backend !== undefined ? { backend: job.data.backend ?? o.backend } : {}),
+        ...(job.data.backend !== undefined || o.backend !== undefined
+          ? { backend: job.data.backend ?? o.backend }
+          : {}),
         ...(signal !== undefined ? { signal } : {}),
         ...(job.data.report === false || o.report === false ? { report: false } : {}),
         onProgress: (p) => void job.updateProgress({ ...p, worker: me }).catch(() => undefined)
@@ -232,8 +241,12 @@ export const startWorker = (q: QueueRef, o: WorkerOptions): RunningWorker => {
     )
     switch (outcome.kind) {
       case 'done':
-        log(`${id}: ${outcome.skipped ? 'already done' : `done${outcome.from > 0 ? ` (resumed from step ${outcome.from})` : ''} in ${(outcome.ms / 1000).toFixed(1)} s`}`)
-        await job.log(`${me}: ${outcome.skipped ? 'already done' : `trained from step ${outcome.from}`}`).catch(() => undefined)
+        log(
+          `${id}: ${outcome.skipped ? 'already done' : `done${outcome.from > 0 ? ` (resumed from step ${outcome.from})` : ''} in ${(outcome.ms / 1000).toFixed(1)} s`}`
+        )
+        await job
+          .log(`${me}: ${outcome.skipped ? 'already done' : `trained from step ${outcome.from}`}`)
+          .catch(() => undefined)
         return { metrics: outcome.metrics, from: outcome.from, skipped: outcome.skipped, ms: outcome.ms, worker: me }
       case 'failed':
         log(`${id}: failed (exit ${outcome.code}): ${outcome.reason.split('\n').at(-1) ?? ''}`)
@@ -263,7 +276,9 @@ export const startWorker = (q: QueueRef, o: WorkerOptions): RunningWorker => {
     if (m !== lastError) log(`queue: ${m}`)
     lastError = m
   })
-  worker.on('stalled', (id) => log(`${id}: its worker stopped renewing the lock; back in the queue, to resume from its checkpoint`))
+  worker.on('stalled', (id) =>
+    log(`${id}: its worker stopped renewing the lock; back in the queue, to resume from its checkpoint`)
+  )
   // A lock this worker could not renew may already be another worker's: stop training that run here.
   worker.on('lockRenewalFailed', (ids) => {
     for (const id of ids) {

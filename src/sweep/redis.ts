@@ -20,7 +20,8 @@ export const connectionOf = (url: string): RedisOptions => {
   } catch {
     throw new Error(`not a Redis URL: ${url} (expected redis://host:port)`)
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`not a Redis URL: ${url} (expected redis://host:port)`)
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new Error(`not a Redis URL: ${url} (expected redis://host:port)`)
   const db = u.pathname.replace(/^\//, '')
   return {
     host: u.hostname || '127.0.0.1',
@@ -34,4 +35,3 @@ export const connectionOf = (url: string): RedisOptions => {
     retryStrategy: (times: number) => Math.min(100 * times, 1000)
   }
 }
-

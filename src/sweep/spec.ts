@@ -48,7 +48,8 @@ export interface Sweep {
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const key = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)
-const showPath = (p: ReadonlyArray<string | number>): string => p.map((k) => (typeof k === 'number' ? `[${k}]` : key(k))).join('')
+const showPath = (p: ReadonlyArray<string | number>): string =>
+  p.map((k) => (typeof k === 'number' ? `[${k}]` : key(k))).join('')
 const show = (v: unknown): string => {
   const s = JSON.stringify(v)
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s
@@ -76,9 +77,14 @@ const leaves = (grid: JsonObject, at: ReadonlyArray<string>, problems: Array<str
 
 /** `b` over `a`: objects merge key by key, anything else replaces. */
 export const merge = (a: Json | undefined, b: Json | undefined): Json | undefined =>
-  b === undefined ? a : isObject(a) && isObject(b) ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge(a[k], b[k])!])) : b
+  b === undefined
+    ? a
+    : isObject(a) && isObject(b)
+      ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge(a[k], b[k])!]))
+      : b
 
-const setPath = (path: ReadonlyArray<string>, v: Json): Json => (path.length === 0 ? v : { [path[0]]: setPath(path.slice(1), v) })
+const setPath = (path: ReadonlyArray<string>, v: Json): Json =>
+  path.length === 0 ? v : { [path[0]]: setPath(path.slice(1), v) }
 
 /** How many leading steps of `path` exist in `v`. */
 const depthIn = (v: Json | undefined, path: ReadonlyArray<string | number>): number => {
@@ -98,12 +104,20 @@ const parseLine = (line: string): { path: Array<string | number>; rest: string }
   const m = /^\$((?:\.[^.[\]:\s]+|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*): ([\s\S]*)$/.exec(line)
   if (m === null) return undefined
   const path: Array<string | number> = []
-  for (const p of m[1].matchAll(/\.([^.[\]:\s]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) path.push(p[1] ?? (p[2] !== undefined ? Number(p[2]) : (JSON.parse(p[3]) as string)))
+  for (const p of m[1].matchAll(/\.([^.[\]:\s]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g))
+    path.push(p[1] ?? (p[2] !== undefined ? Number(p[2]) : (JSON.parse(p[3]) as string)))
   return { path, rest: m[2] }
 }
 
 const canonical = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : isObject(v) ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}` : JSON.stringify(v)
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : isObject(v)
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v)
 
 /** The run id of a normalised config: the same training (name aside) always has the same id. */
 export const runId = (normalised: JsonObject): string => {
@@ -114,7 +128,8 @@ export const runId = (normalised: JsonObject): string => {
 const labelValue = (v: Json): string => {
   if (!isObject(v)) return typeof v === 'string' ? v : JSON.stringify(v)
   const rest = Object.entries(v).filter(([k]) => k !== 'name' && k !== 'kind' && k !== 'arch')
-  const head = typeof v.name === 'string' ? v.name : typeof v.kind === 'string' ? v.kind : typeof v.arch === 'string' ? v.arch : ''
+  const head =
+    typeof v.name === 'string' ? v.name : typeof v.kind === 'string' ? v.kind : typeof v.arch === 'string' ? v.arch : ''
   return `${head}${rest.length > 0 || head === '' ? `{${rest.map(([k, x]) => `${k}=${labelValue(x)}`).join(',')}}` : ''}`
 }
 
@@ -122,29 +137,48 @@ const labelValue = (v: Json): string => {
  * Expands a parsed sweep file into runs, or returns every problem as `file: $.path: message`.
  * `file` names the sweep file in the messages.
  */
-export const expandSweep = (input: unknown, file: string, o: { readonly defaultName?: string } = {}): E.Either<ReadonlyArray<string>, Sweep> => {
+export const expandSweep = (
+  input: unknown,
+  file: string,
+  o: { readonly defaultName?: string } = {}
+): E.Either<ReadonlyArray<string>, Sweep> => {
   const problems: Array<string> = []
-  if (!isObject(input)) return E.left([`${file}: $: expected a sweep (an object with base, runs and/or grid), got ${show(input)}`])
-  for (const k of Object.keys(input)) if (!TOP.includes(k)) problems.push(`$${key(k)}: unknown field (a sweep has ${TOP.join(', ')})`)
+  if (!isObject(input))
+    return E.left([`${file}: $: expected a sweep (an object with base, runs and/or grid), got ${show(input)}`])
+  for (const k of Object.keys(input))
+    if (!TOP.includes(k)) problems.push(`$${key(k)}: unknown field (a sweep has ${TOP.join(', ')})`)
   const { name, base, runs, grid, seeds } = input
   if (name !== undefined && typeof name !== 'string') problems.push(`$.name: expected string, got ${show(name)}`)
-  if (base !== undefined && !isObject(base)) problems.push(`$.base: expected an experiment config (object), got ${show(base)}`)
-  if (runs !== undefined && (!Array.isArray(runs) || runs.length === 0)) problems.push(`$.runs: expected a non-empty list of experiment configs, got ${show(runs)}`)
-  if (Array.isArray(runs)) runs.forEach((r, i) => isObject(r) || problems.push(`$.runs[${i}]: expected an experiment config (object), got ${show(r)}`))
-  if (seeds !== undefined && !(typeof seeds === 'number' && Number.isInteger(seeds) && seeds > 0)) problems.push(`$.seeds: expected a positive integer, got ${show(seeds)}`)
+  if (base !== undefined && !isObject(base))
+    problems.push(`$.base: expected an experiment config (object), got ${show(base)}`)
+  if (runs !== undefined && (!Array.isArray(runs) || runs.length === 0))
+    problems.push(`$.runs: expected a non-empty list of experiment configs, got ${show(runs)}`)
+  if (Array.isArray(runs))
+    runs.forEach(
+      (r, i) => isObject(r) || problems.push(`$.runs[${i}]: expected an experiment config (object), got ${show(r)}`)
+    )
+  if (seeds !== undefined && !(typeof seeds === 'number' && Number.isInteger(seeds) && seeds > 0))
+    problems.push(`$.seeds: expected a positive integer, got ${show(seeds)}`)
   let ls: Array<Leaf> = []
   if (grid !== undefined) {
     if (!isObject(grid)) problems.push(`$.grid: expected an object of lists of alternatives, got ${show(grid)}`)
     else ls = leaves(grid, [], problems)
   }
-  if (seeds !== undefined && ls.some((l) => l.path.length === 1 && l.path[0] === 'seed')) problems.push('$.seeds: give seeds or grid.seed, not both')
+  if (seeds !== undefined && ls.some((l) => l.path.length === 1 && l.path[0] === 'seed'))
+    problems.push('$.seeds: give seeds or grid.seed, not both')
   if (problems.length > 0) return E.left(problems.map((p) => `${file}: ${p}`))
 
   const sweepName = typeof name === 'string' ? name : (o.defaultName ?? 'sweep')
-  const seedLeaf: Array<Leaf> = seeds === undefined ? [] : [{ path: ['seed'], values: Array.from({ length: seeds as number }, (_, i) => i + 1) }]
+  const seedLeaf: Array<Leaf> =
+    seeds === undefined ? [] : [{ path: ['seed'], values: Array.from({ length: seeds as number }, (_, i) => i + 1) }]
   const allLeaves = [...ls, ...seedLeaf]
-  const combos: Array<ReadonlyArray<number>> = allLeaves.reduce<Array<ReadonlyArray<number>>>((acc, l) => acc.flatMap((c) => l.values.map((_, i) => [...c, i])), [[]])
-  const entries: ReadonlyArray<JsonObject | undefined> = Array.isArray(runs) ? (runs as ReadonlyArray<JsonObject>) : [undefined]
+  const combos: Array<ReadonlyArray<number>> = allLeaves.reduce<Array<ReadonlyArray<number>>>(
+    (acc, l) => acc.flatMap((c) => l.values.map((_, i) => [...c, i])),
+    [[]]
+  )
+  const entries: ReadonlyArray<JsonObject | undefined> = Array.isArray(runs)
+    ? (runs as ReadonlyArray<JsonObject>)
+    : [undefined]
 
   const out: Array<SweepRun> = []
   const seen = new Map<string, string>()
@@ -156,7 +190,8 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
         const v = allLeaves[li].values[combo[li]]
         const p = allLeaves[li].path
         // a named value speaks for itself (alphaGan{lambda=4}); others are key=value, the key as short as is unambiguous
-        if (isObject(v) && (typeof v.name === 'string' || typeof v.kind === 'string' || typeof v.arch === 'string')) return labelValue(v)
+        if (isObject(v) && (typeof v.name === 'string' || typeof v.kind === 'string' || typeof v.arch === 'string'))
+          return labelValue(v)
         const short = allLeaves.filter((l) => l.path.at(-1) === p.at(-1)).length === 1 ? p.at(-1)! : p.join('.')
         return `${short}=${labelValue(v)}`
       }
@@ -165,17 +200,27 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
       const where = [...(entry === undefined ? [] : [entryName]), ...combo.map((_, li) => choice(li))]
       const named = isObject(merged) && typeof merged.name === 'string' ? merged.name : undefined
       const label = where.join(' ') || (named ?? sweepName)
-      const group = [...(entry === undefined ? [] : [entryName]), ...combo.flatMap((_, li) => (isSeed(li) ? [] : [choice(li)]))].join(' ') || (named ?? sweepName)
+      const group =
+        [
+          ...(entry === undefined ? [] : [entryName]),
+          ...combo.flatMap((_, li) => (isSeed(li) ? [] : [choice(li)]))
+        ].join(' ') ||
+        (named ?? sweepName)
       const decoded = decodeExperiment(merged)
       if (E.isLeft(decoded)) {
-        for (const line of decoded.left) problems.push(`${file}: ${locate(line, { base: base as Json | undefined, entry, ri, leaves: allLeaves, combo, seedsGiven: seeds !== undefined })}`)
+        for (const line of decoded.left)
+          problems.push(
+            `${file}: ${locate(line, { base: base as Json | undefined, entry, ri, leaves: allLeaves, combo, seedsGiven: seeds !== undefined })}`
+          )
         continue
       }
       const config = decoded.right
       const id = runId(config)
       const twin = seen.get(id)
       if (twin !== undefined) {
-        problems.push(`${file}: runs "${twin}" and "${label}" are the same experiment (${id}); a sweep trains each run once`)
+        problems.push(
+          `${file}: runs "${twin}" and "${label}" are the same experiment (${id}); a sweep trains each run once`
+        )
         continue
       }
       seen.set(id, label)
@@ -192,7 +237,14 @@ export const expandSweep = (input: unknown, file: string, o: { readonly defaultN
  */
 const locate = (
   line: string,
-  s: { base: Json | undefined; entry: JsonObject | undefined; ri: number; leaves: ReadonlyArray<Leaf>; combo: ReadonlyArray<number>; seedsGiven: boolean }
+  s: {
+    base: Json | undefined
+    entry: JsonObject | undefined
+    ri: number
+    leaves: ReadonlyArray<Leaf>
+    combo: ReadonlyArray<number>
+    seedsGiven: boolean
+  }
 ): string => {
   const parsed = parseLine(line)
   if (parsed === undefined) return line
@@ -202,14 +254,20 @@ const locate = (
     if (l.path.length <= path.length && l.path.every((k, i) => path[i] === k)) {
       const inner = path.slice(l.path.length)
       const v = l.values[s.combo[li]]
-      if (inner.length === 0 || depthIn(v, inner) > 0 || (depthIn(s.entry, path) < path.length && depthIn(s.base, path) < path.length)) {
-        if (s.seedsGiven && l.path.length === 1 && l.path[0] === 'seed' && li === s.leaves.length - 1) return `$.seeds (seed ${String(v)}): ${rest}`
+      if (
+        inner.length === 0 ||
+        depthIn(v, inner) > 0 ||
+        (depthIn(s.entry, path) < path.length && depthIn(s.base, path) < path.length)
+      ) {
+        if (s.seedsGiven && l.path.length === 1 && l.path[0] === 'seed' && li === s.leaves.length - 1)
+          return `$.seeds (seed ${String(v)}): ${rest}`
         return `$.grid${showPath(l.path)}[${s.combo[li]}]${showPath(inner)}: ${rest}`
       }
     }
   }
   const inEntry = depthIn(s.entry, path)
   const inBase = depthIn(s.base, path)
-  if (s.entry !== undefined && (inEntry >= inBase || inEntry === path.length)) return `$.runs[${s.ri}]${showPath(path)}: ${rest}`
+  if (s.entry !== undefined && (inEntry >= inBase || inEntry === path.length))
+    return `$.runs[${s.ri}]${showPath(path)}: ${rest}`
   return `$.base${showPath(path)}: ${rest}`
 }

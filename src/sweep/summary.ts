@@ -28,7 +28,11 @@ export interface Summary {
   readonly comparison?: CompareJson
 }
 
-const lastLine = (s: string): string => s.split('\n').filter((l) => l.trim() !== '').at(-1) ?? s
+const lastLine = (s: string): string =>
+  s
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .at(-1) ?? s
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -36,7 +40,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The summary of a finished sweep; with `dir`, also `<dir>/<sweep>.md`, `.json` and `.png`. Returns
  * the summary and the Markdown table (or a line saying that no run completed).
  */
-export const summarize = async (sweep: Sweep, states: ReadonlyArray<RunState>, dir?: string): Promise<{ readonly summary: Summary; readonly markdown: string; readonly files: ReadonlyArray<string> }> => {
+export const summarize = async (
+  sweep: Sweep,
+  states: ReadonlyArray<RunState>,
+  dir?: string
+): Promise<{ readonly summary: Summary; readonly markdown: string; readonly files: ReadonlyArray<string> }> => {
   const byId = new Map(sweep.runs.map((r) => [r.id, r]))
   const runs: Array<SummaryRun> = states.map((s) => {
     const r = byId.get(s.id)
@@ -50,13 +58,23 @@ export const summarize = async (sweep: Sweep, states: ReadonlyArray<RunState>, d
       ...(s.reason !== undefined ? { reason: lastLine(s.reason) } : {})
     }
   })
-  const rows = runs.filter((r) => r.state === 'completed' && isRecord(r.metrics)).map((r) => ({ label: r.group, seed: r.seed, metrics: r.metrics as Record<string, unknown> }))
-  const failed = runs.filter((r) => r.state !== 'completed').map((r) => `${r.label} (${r.id}): ${r.state}${r.reason !== undefined ? `: ${r.reason}` : ''}`)
-  if (rows.length === 0) return { summary: { sweep: sweep.name, runs }, markdown: ['no run completed', ...failed].join('\n') + '\n', files: [] }
+  const rows = runs
+    .filter((r) => r.state === 'completed' && isRecord(r.metrics))
+    .map((r) => ({ label: r.group, seed: r.seed, metrics: r.metrics as Record<string, unknown> }))
+  const failed = runs
+    .filter((r) => r.state !== 'completed')
+    .map((r) => `${r.label} (${r.id}): ${r.state}${r.reason !== undefined ? `: ${r.reason}` : ''}`)
+  if (rows.length === 0)
+    return {
+      summary: { sweep: sweep.name, runs },
+      markdown: ['no run completed', ...failed].join('\n') + '\n',
+      files: []
+    }
   const { compareReport } = await import('../report/compare.ts')
   const report = await compareReport(rows, { title: `${sweep.name}` })
   const summary: Summary = { sweep: sweep.name, runs, comparison: report.json }
-  const markdown = report.markdown + (failed.length > 0 ? `\nnot completed:\n${failed.map((f) => `- ${f}`).join('\n')}\n` : '')
+  const markdown =
+    report.markdown + (failed.length > 0 ? `\nnot completed:\n${failed.map((f) => `- ${f}`).join('\n')}\n` : '')
   if (dir === undefined) return { summary, markdown, files: [] }
   const { writeAtomic, writeJson } = await import('../run/files.ts')
   await mkdir(dir, { recursive: true })
@@ -75,12 +93,27 @@ export const statusTable = (states: ReadonlyArray<RunState>): string => {
       s.label,
       s.id,
       s.state,
-      s.state === 'completed' ? 'done' : s.progress !== undefined ? `${s.progress.step}${s.progress.steps !== undefined ? `/${s.progress.steps}` : ''}` : '',
+      s.state === 'completed'
+        ? 'done'
+        : s.progress !== undefined
+          ? `${s.progress.step}${s.progress.steps !== undefined ? `/${s.progress.steps}` : ''}`
+          : '',
       s.result?.worker ?? s.progress?.worker ?? '',
       String(s.attempts),
-      s.reason !== undefined ? lastLine(s.reason) : s.result !== undefined && s.result.from > 0 ? `resumed from step ${s.result.from}` : ''
+      s.reason !== undefined
+        ? lastLine(s.reason)
+        : s.result !== undefined && s.result.from > 0
+          ? `resumed from step ${s.result.from}`
+          : ''
     ])
   ]
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  return rows.map((r) => r.map((x, c) => x.padEnd(widths[c])).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((r) =>
+      r
+        .map((x, c) => x.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd()
+    )
+    .join('\n')
 }

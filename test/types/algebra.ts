@@ -38,11 +38,20 @@ export const r1: TaggedCodecs<Loss>['R1'] = t.type({ _tag: t.literal('R1'), crit
 // @ts-expect-error a codec that lacks a field of its member is refused
 export const r1Short: TaggedCodecs<Loss>['R1'] = t.type({ _tag: t.literal('R1'), critic: t.string })
 // @ts-expect-error a codec with a field its member does not have is refused
-export const r1Long: TaggedCodecs<Loss>['R1'] = t.type({ _tag: t.literal('R1'), critic: t.string, real: expr, k: t.number })
+export const r1Long: TaggedCodecs<Loss>['R1'] = t.type({
+  _tag: t.literal('R1'),
+  critic: t.string,
+  real: expr,
+  k: t.number
+})
 // @ts-expect-error a codec whose field has another type is refused
 export const r1Wrong: TaggedCodecs<Loss>['R1'] = t.type({ _tag: t.literal('R1'), critic: t.number, real: expr })
 // @ts-expect-error a codec under another member's tag is refused
-export const r1Other: TaggedCodecs<Loss>['R1'] = t.type({ _tag: t.literal('DensityRatio'), critic: t.string, sample: expr })
+export const r1Other: TaggedCodecs<Loss>['R1'] = t.type({
+  _tag: t.literal('DensityRatio'),
+  critic: t.string,
+  sample: expr
+})
 
 // -------------------------------------------------------------------------------------
 // interpreters have one case per tag
@@ -66,7 +75,12 @@ export const withoutR1: LeafMatch<number> = { ...leafCases, R1: undefined }
 // @ts-expect-error an interpreter of every term needs the combinators too
 export const leavesOnly: LossMatch<number> = leafCases
 // @ts-expect-error a fold over the combinators needs every combinator
-export const noWeighted = L.matchCombinator<number>(() => 0, { Zero: () => 0, Sum: () => 1, Scale: () => 2, Named: () => 3 })
+export const noWeighted = L.matchCombinator<number>(() => 0, {
+  Zero: () => 0,
+  Sum: () => 1,
+  Scale: () => 2,
+  Named: () => 3
+})
 
 // -------------------------------------------------------------------------------------
 // combinators: data-first and data-last

@@ -78,7 +78,11 @@ export const classify = (
 }
 
 /** −E[log D(sample)]. @category constructors */
-export const nonSaturating = (critic: string, sample: Expr): NonSaturating => ({ _tag: 'NonSaturating', critic, sample })
+export const nonSaturating = (critic: string, sample: Expr): NonSaturating => ({
+  _tag: 'NonSaturating',
+  critic,
+  sample
+})
 /** E[log(1 − D(sample))]. @category constructors */
 export const minimax = (critic: string, sample: Expr): Minimax => ({ _tag: 'Minimax', critic, sample })
 /**
@@ -89,7 +93,11 @@ export const minimax = (critic: string, sample: Expr): Minimax => ({ _tag: 'Mini
  * run folders decode unchanged.
  * @category constructors
  */
-export const wassersteinGenerator = (criticNet: string, sample: Expr): Critic => ({ _tag: 'Critic', critic: criticNet, sample })
+export const wassersteinGenerator = (criticNet: string, sample: Expr): Critic => ({
+  _tag: 'Critic',
+  critic: criticNet,
+  sample
+})
 /** @category constructors */
 export const gradientPenalty = (criticNet: string, real: Expr, fake: Expr): GradientPenalty => ({
   _tag: 'GradientPenalty',
