@@ -155,7 +155,14 @@ const collect = (o: Options, variant: string, group: string, out: string, result
   }
   const cmp = JSON.parse(readFileSync(file, 'utf8')) as { readonly runs: ReadonlyArray<Run> }
   mkdirSync(join(results, 'samples'), { recursive: true })
-  const md = table(group, cmp.runs)
+  // the ablations' baseline is the full model's row of the toy's own group (same seeds and steps)
+  const toy = group.replace(/^ablations-/, '')
+  const base = join(out, toy, 'compare.json')
+  const baseline =
+    toy !== group && existsSync(base)
+      ? (JSON.parse(readFileSync(base, 'utf8')) as { readonly runs: ReadonlyArray<Run> }).runs.filter((r) => r.label === `alpha-gan-${toy}`)
+      : []
+  const md = table(group, [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs])
   const timing = join(results, `${group}.json`)
   const previous = existsSync(timing) ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string }) : {}
   const record = {
