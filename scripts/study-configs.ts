@@ -64,7 +64,11 @@ const slug: Record<string, string> = {
 }
 /** Every model takes the protocol's Adam except WGAN-GP, which keeps its own (Adam 1e-4, β 0, 0.9, 5 critic steps). */
 const modelConfig = (m: string): unknown =>
-  m === 'wganGp' ? { name: m, penalty: 10, critics: 5 } : m === 'alphaGan' || m === 'aae' ? { name: m, lambda: 1, optimizer: toyAdam } : { name: m, optimizer: toyAdam }
+  m === 'wganGp'
+    ? { name: m, penalty: 10, critics: 5 }
+    : m === 'alphaGan' || m === 'aae'
+      ? { name: m, lambda: 1, optimizer: toyAdam }
+      : { name: m, optimizer: toyAdam }
 
 const toyModel = (m: string, toy: Toy): Record<string, unknown> => ({
   name: `${slug[m]}-${toy}`,
@@ -89,7 +93,8 @@ interface Variant {
 }
 const full: Variant = { recon: true, codeCritic: true, samplesToD: true, form: 'densityRatio', lambda: 1 }
 
-const adversarial = (v: Variant, x: Expr): L.Loss => (v.form === 'densityRatio' ? L.neg(L.densityRatio('D', x)) : L.nonSaturating('D', x))
+const adversarial = (v: Variant, x: Expr): L.Loss =>
+  v.form === 'densityRatio' ? L.neg(L.densityRatio('D', x)) : L.nonSaturating('D', x)
 
 /** The generator side: `alphaGanObjective(λ)` term by term, each kept or not. */
 const objective = (v: Variant): L.Loss =>
@@ -103,8 +108,22 @@ const objective = (v: Variant): L.Loss =>
 const ablation = (name: string, toy: Toy, v: Variant): Record<string, unknown> => {
   const players = [
     { name: 'encoder-generator', nets: ['E', 'G'], loss: j(objective(v)), optimizer: toyAdam },
-    { name: 'data-critic', nets: ['D'], loss: j(L.classify('D', { real: data, fake: v.samplesToD ? [G(E(data)), G(prior)] : [G(E(data))] })), optimizer: toyAdam },
-    ...(v.codeCritic ? [{ name: 'code-critic', nets: ['C'], loss: j(L.classify('C', { real: prior, fake: E(data) })), optimizer: toyAdam }] : [])
+    {
+      name: 'data-critic',
+      nets: ['D'],
+      loss: j(L.classify('D', { real: data, fake: v.samplesToD ? [G(E(data)), G(prior)] : [G(E(data))] })),
+      optimizer: toyAdam
+    },
+    ...(v.codeCritic
+      ? [
+          {
+            name: 'code-critic',
+            nets: ['C'],
+            loss: j(L.classify('C', { real: prior, fake: E(data) })),
+            optimizer: toyAdam
+          }
+        ]
+      : [])
   ]
   return {
     name: `alpha-gan-${name}-${toy}`,
@@ -138,9 +157,16 @@ const stackedModel = (m: string): Record<string, unknown> => ({
   model:
     m === 'wganGp'
       ? { name: m, penalty: 10, critics: 5 }
-      : { name: m, ...(m === 'alphaGan' || m === 'aae' ? { lambda: 1 } : {}), optimizer: { _tag: 'Adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999 } },
+      : {
+          name: m,
+          ...(m === 'alphaGan' || m === 'aae' ? { lambda: 1 } : {}),
+          optimizer: { _tag: 'Adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999 }
+        },
   train: { steps: stackedSteps, batch: 64, logEvery: 250, evalEvery: 5000, checkpointEvery: 1000 },
-  evaluation: { samples: 26000, metrics: ['stackedModes', 'frechet', ...(modelNets[m].includes('E') ? ['reconstruction'] : [])] }
+  evaluation: {
+    samples: 26000,
+    metrics: ['stackedModes', 'frechet', ...(modelNets[m].includes('E') ? ['reconstruction'] : [])]
+  }
 })
 
 // -------------------------------------------------------------------------------------
@@ -152,7 +178,9 @@ export const compact = (v: unknown, indent = ''): string => {
   if (one.length + indent.length <= 110 || v === null || typeof v !== 'object') return one
   const inner = indent + '  '
   if (Array.isArray(v)) return `[\n${v.map((x) => inner + compact(x, inner)).join(',\n')}\n${indent}]`
-  return `{\n${Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compact(x, inner)}`).join(',\n')}\n${indent}}`
+  return `{\n${Object.entries(v)
+    .map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compact(x, inner)}`)
+    .join(',\n')}\n${indent}}`
 }
 
 export const studyConfigs = (): Record<string, unknown> => {

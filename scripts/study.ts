@@ -19,7 +19,14 @@ import { fileURLToPath } from 'node:url'
 import { PNG } from 'pngjs'
 
 const models = ['gan', 'wgan-gp', 'vae', 'aae', 'vae-gan', 'bigan', 'alpha-gan'] as const
-const ablations = ['no-code-critic', 'no-samples-to-d', 'no-reconstruction', 'lambda-0.1', 'lambda-10', 'non-saturating'] as const
+const ablations = [
+  'no-code-critic',
+  'no-samples-to-d',
+  'no-reconstruction',
+  'lambda-0.1',
+  'lambda-10',
+  'non-saturating'
+] as const
 
 /** Each group: its configs (names in examples/study/), in table order. */
 export const groups: Readonly<Record<string, ReadonlyArray<string>>> = {
@@ -54,7 +61,9 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     }
   }
   const quick = argv.includes('--quick')
-  const gs = (flag('--groups') ?? (quick ? 'ring,grid,ablations-ring,ablations-grid' : Object.keys(groups).join(','))).split(',')
+  const gs = (
+    flag('--groups') ?? (quick ? 'ring,grid,ablations-ring,ablations-grid' : Object.keys(groups).join(','))
+  ).split(',')
   for (const g of gs) {
     if (groups[g] === undefined) {
       console.error(`study: unknown group "${g}" (groups: ${Object.keys(groups).join(', ')})`)
@@ -82,7 +91,8 @@ interface Run {
 }
 
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0) / xs.length
-const sd = (xs: ReadonlyArray<number>): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)))
+const sd = (xs: ReadonlyArray<number>): number =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1))
 const cell = (xs: ReadonlyArray<number>, digits: number, k = 1): string =>
   xs.length === 0 ? '—' : `${(mean(xs) * k).toFixed(digits)} ± ${(sd(xs) * k).toFixed(digits)}`
 
@@ -96,9 +106,12 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
   for (const label of [...new Set(runs.map((r) => r.label))]) {
     const ok = runs.filter((r) => r.label === label && r.exit === 0 && r.metrics !== null)
     const all = runs.filter((r) => r.label === label).length
-    const get = (k: string): ReadonlyArray<number> => ok.map((r) => r.metrics![k]).filter((v): v is number => typeof v === 'number')
+    const get = (k: string): ReadonlyArray<number> =>
+      ok.map((r) => r.metrics![k]).filter((v): v is number => typeof v === 'number')
     const getPath = (k: string, f: string): ReadonlyArray<number> =>
-      ok.map((r) => (r.metrics![k] as Record<string, unknown> | undefined)?.[f]).filter((v): v is number => typeof v === 'number')
+      ok
+        .map((r) => (r.metrics![k] as Record<string, unknown> | undefined)?.[f])
+        .filter((v): v is number => typeof v === 'number')
     const ms = get('msPerStep')
     const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
     lines.push(
@@ -120,7 +133,9 @@ const copyHalf = (src: string, dst: string): void => {
     for (let x = 0; x < w; x++) {
       for (let c = 0; c < 4; c++) {
         const at = (yy: number, xx: number) => a.data[(yy * a.width + xx) * 4 + c]
-        b.data[(y * w + x) * 4 + c] = Math.round((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4)
+        b.data[(y * w + x) * 4 + c] = Math.round(
+          (at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4
+        )
       }
     }
   }
@@ -130,7 +145,9 @@ const copyHalf = (src: string, dst: string): void => {
 const latestPng = (dir: string): string | undefined => {
   const samples = join(dir, 'samples')
   if (!existsSync(samples)) return undefined
-  const pngs = readdirSync(samples).filter((f) => f.endsWith('.png')).sort()
+  const pngs = readdirSync(samples)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
   return pngs.length === 0 ? undefined : join(samples, pngs[pngs.length - 1])
 }
 
@@ -147,7 +164,15 @@ const fillResults = (key: string, body: string): void => {
   writeFileSync(file, `${text.slice(0, i + open.length)}\n${body}\n${text.slice(j)}`)
 }
 
-const collect = (o: Options, variant: string, group: string, out: string, results: string, command: string, wallS: number | undefined): void => {
+const collect = (
+  o: Options,
+  variant: string,
+  group: string,
+  out: string,
+  results: string,
+  command: string,
+  wallS: number | undefined
+): void => {
   const file = join(out, group, 'compare.json')
   if (!existsSync(file)) {
     console.error(`study: ${file} is missing; group ${group} did not run`)
@@ -160,11 +185,15 @@ const collect = (o: Options, variant: string, group: string, out: string, result
   const base = join(out, toy, 'compare.json')
   const baseline =
     toy !== group && existsSync(base)
-      ? (JSON.parse(readFileSync(base, 'utf8')) as { readonly runs: ReadonlyArray<Run> }).runs.filter((r) => r.label === `alpha-gan-${toy}`)
+      ? (JSON.parse(readFileSync(base, 'utf8')) as { readonly runs: ReadonlyArray<Run> }).runs.filter(
+          (r) => r.label === `alpha-gan-${toy}`
+        )
       : []
   const md = table(group, [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs])
   const timing = join(results, `${group}.json`)
-  const previous = existsSync(timing) ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string }) : {}
+  const previous = existsSync(timing)
+    ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string })
+    : {}
   const record = {
     group,
     command: previous.command !== undefined && wallS === undefined ? previous.command : command,
@@ -176,11 +205,17 @@ const collect = (o: Options, variant: string, group: string, out: string, result
       seed: r.seed,
       exit: r.exit,
       ...(r.error !== undefined ? { error: r.error } : {}),
-      metrics: r.metrics === null ? null : Object.fromEntries(Object.entries(r.metrics).filter(([k]) => k !== 'losses' && k !== 'run'))
+      metrics:
+        r.metrics === null
+          ? null
+          : Object.fromEntries(Object.entries(r.metrics).filter(([k]) => k !== 'losses' && k !== 'run'))
     }))
   }
   writeFileSync(timing, JSON.stringify(record, null, 1) + '\n')
-  writeFileSync(join(results, `${group}.md`), `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`)
+  writeFileSync(
+    join(results, `${group}.md`),
+    `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`
+  )
   const plot = existsSync(join(out, group, 'compare.png'))
   if (plot) copyFileSync(join(out, group, 'compare.png'), join(results, `${group}-modes.png`))
   const pictures: Array<string> = []
@@ -214,7 +249,15 @@ const main = (): void => {
   const results = join('docs', 'results', variant)
   mkdirSync(results, { recursive: true })
   for (const group of o.groups) {
-    const names = groups[group].filter((c) => o.only === undefined || o.only.some((m) => c === `${m}-${group.replace(/^ablations-/, '')}` || c === `alpha-gan-${m}-${group.replace(/^ablations-/, '')}`))
+    const names = groups[group].filter(
+      (c) =>
+        o.only === undefined ||
+        o.only.some(
+          (m) =>
+            c === `${m}-${group.replace(/^ablations-/, '')}` ||
+            c === `alpha-gan-${m}-${group.replace(/^ablations-/, '')}`
+        )
+    )
     if (names.length === 0) continue
     const configs = names.map((c) => join('examples', 'study', `${c}.json`))
     const args = [
@@ -232,7 +275,9 @@ const main = (): void => {
     if (!o.collect) {
       console.log(`study: ${command}`)
       const t0 = Date.now()
-      const r = spawnSync(process.execPath, [...process.execArgv, join('src', 'cli', 'main.ts'), ...args], { stdio: 'inherit' })
+      const r = spawnSync(process.execPath, [...process.execArgv, join('src', 'cli', 'main.ts'), ...args], {
+        stdio: 'inherit'
+      })
       wallS = (Date.now() - t0) / 1000
       console.log(`study: ${group} took ${(wallS / 60).toFixed(1)} min (exit ${r.status})`)
       if (r.status === 2) process.exit(2)

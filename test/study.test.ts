@@ -28,7 +28,8 @@ const load = (name: string): Experiment => {
   if (E.isLeft(r)) assert.fail(`${name}: ${r.left.join('\n')}`)
   return r.right
 }
-const generatorLoss = (name: string): Loss => gameOf(load(name)).players.find((p) => p.name === 'encoder-generator')!.loss
+const generatorLoss = (name: string): Loss =>
+  gameOf(load(name)).players.find((p) => p.name === 'encoder-generator')!.loss
 const G = (z: Parameters<typeof apply>[1]) => apply('G', z)
 const GE = G(apply('E', data))
 
@@ -36,8 +37,10 @@ describe('study configs', () => {
   it('are exactly what scripts/study-configs.ts writes, and every group names existing files', () => {
     const generated = studyConfigs()
     assert.deepEqual(files.map((f) => f.replace(/\.json$/, '')).sort(), Object.keys(generated).sort())
-    for (const [name, cfg] of Object.entries(generated)) assert.equal(readFileSync(join(dir, `${name}.json`), 'utf8'), compact(cfg) + '\n', name)
-    for (const [g, names] of Object.entries(groups)) for (const n of names) assert.ok(files.includes(`${n}.json`), `${g}: ${n}`)
+    for (const [name, cfg] of Object.entries(generated))
+      assert.equal(readFileSync(join(dir, `${name}.json`), 'utf8'), compact(cfg) + '\n', name)
+    for (const [g, names] of Object.entries(groups))
+      for (const n of names) assert.ok(files.includes(`${n}.json`), `${g}: ${n}`)
   })
 
   it('decode, check, and follow the toy protocol (PacGAN σ, batch 100, Adam 1e-4 β₁ 0.8, G 4×400)', () => {
@@ -51,7 +54,8 @@ describe('study configs', () => {
         assert.deepEqual(e.nets.G.hidden, [400, 400, 400, 400], f)
         for (const p of gameOf(e).players) {
           const o = p.optimizer!
-          if (e.model?.name === 'wganGp') assert.deepEqual([o.learningRate, (o as { beta1: number }).beta1], [1e-4, 0], f)
+          if (e.model?.name === 'wganGp')
+            assert.deepEqual([o.learningRate, (o as { beta1: number }).beta1], [1e-4, 0], f)
           else assert.deepEqual([o.learningRate, (o as { beta1: number }).beta1], [1e-4, 0.8], `${f} ${p.name}`)
         }
       }
@@ -63,9 +67,27 @@ describe('study configs', () => {
       const full = alphaGanObjective(1)
       const eq = (a: Loss, b: Loss, what: string) => assert.ok(L.Eq.equals(a, b), what)
       eq(generatorLoss(`alpha-gan-${toy}`), full, 'the baseline is the model')
-      eq(L.add(L.named('reconstruction', L.scale(1, L.reconstructionL1(data, GE))), generatorLoss(`alpha-gan-no-reconstruction-${toy}`)), full, 'no reconstruction')
-      eq(L.add(L.named('latent', L.latentKL('C', apply('E', data))), generatorLoss(`alpha-gan-no-code-critic-${toy}`)), full, 'no code critic')
-      eq(L.add(L.named('ratio(sample)', L.neg(L.densityRatio('D', G(prior)))), generatorLoss(`alpha-gan-no-samples-to-d-${toy}`)), full, 'no samples')
+      eq(
+        L.add(
+          L.named('reconstruction', L.scale(1, L.reconstructionL1(data, GE))),
+          generatorLoss(`alpha-gan-no-reconstruction-${toy}`)
+        ),
+        full,
+        'no reconstruction'
+      )
+      eq(
+        L.add(L.named('latent', L.latentKL('C', apply('E', data))), generatorLoss(`alpha-gan-no-code-critic-${toy}`)),
+        full,
+        'no code critic'
+      )
+      eq(
+        L.add(
+          L.named('ratio(sample)', L.neg(L.densityRatio('D', G(prior)))),
+          generatorLoss(`alpha-gan-no-samples-to-d-${toy}`)
+        ),
+        full,
+        'no samples'
+      )
       eq(generatorLoss(`alpha-gan-lambda-10-${toy}`), alphaGanObjective(10), 'λ 10')
       eq(generatorLoss(`alpha-gan-lambda-0.1-${toy}`), alphaGanObjective(0.1), 'λ 0.1')
       // −E[log D/(1−D)] replaced by −E[log D] on both adversarial terms, nothing else
@@ -81,7 +103,9 @@ describe('study configs', () => {
 
       const players = (n: string) => gameOf(load(n)).players.map((p) => p.name)
       assert.deepEqual(players(`alpha-gan-no-code-critic-${toy}`), ['encoder-generator', 'data-critic'])
-      const critic = gameOf(load(`alpha-gan-no-samples-to-d-${toy}`)).players.find((p) => p.name === 'data-critic')!.loss
+      const critic = gameOf(load(`alpha-gan-no-samples-to-d-${toy}`)).players.find(
+        (p) => p.name === 'data-critic'
+      )!.loss
       eq(critic, L.classify('D', { real: data, fake: [GE] }), 'D sees reconstructions only')
     })
   }
