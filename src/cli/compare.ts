@@ -35,11 +35,16 @@ interface Job {
 interface Result {
   readonly job: Job
   readonly code: number
+  /** The signal that killed the run's process, if one did (its exit code then reads 1). */
+  readonly signal?: string
   readonly metrics?: Readonly<Record<string, unknown>>
   readonly error?: string
 }
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url))
+
+/** How a run ended, for people: its exit code, or the signal that killed it. */
+const ending = (r: Result): string => (r.signal !== undefined ? `killed by ${r.signal}` : `exit ${r.code}`)
 
 const runJob = (job: Job): Promise<Result> =>
   new Promise((resolve) => {
@@ -50,7 +55,7 @@ const runJob = (job: Job): Promise<Result> =>
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       const last = stdout.trim().split('\n').pop() ?? ''
       let metrics: Record<string, unknown> | undefined
       try {
@@ -63,7 +68,7 @@ const runJob = (job: Job): Promise<Result> =>
           .split('\n')
           .filter((l) => l.startsWith('loss-algebra:'))
           .join(' ') || undefined
-      resolve({ job, code: code ?? 1, metrics, error })
+      resolve({ job, code: code ?? 1, ...(signal !== null ? { signal } : {}), metrics, error })
     })
   })
 
@@ -117,7 +122,7 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
         const job = jobs[next++]
         const r = await runJob(job)
         o.log(
-          `  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (exit ${r.code})${r.error !== undefined ? `: ${r.error}` : ''}`}`
+          `  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (${ending(r)})${r.error !== undefined ? `: ${r.error}` : ''}`}`
         )
         results.push(r)
       }
@@ -131,13 +136,14 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
   )
   const failed = results
     .filter((r) => !rows.some((x) => x.label === r.job.label && x.seed === r.job.seed))
-    .map((r) => `${r.job.label} seed ${r.job.seed}: exit ${r.code}${r.error !== undefined ? `: ${r.error}` : ''}`)
+    .map((r) => `${r.job.label} seed ${r.job.seed}: ${ending(r)}${r.error !== undefined ? `: ${r.error}` : ''}`)
   const notCompleted = failed.length > 0 ? `\nnot completed:\n${failed.map((f) => `- ${f}`).join('\n')}\n` : ''
   const { writeAtomic, writeJson } = await import('../run/files.ts')
   const runs = results.map((r) => ({
     label: r.job.label,
     seed: r.job.seed,
     exit: r.code,
+    ...(r.signal !== undefined ? { signal: r.signal } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     metrics: r.metrics ?? null
   }))
