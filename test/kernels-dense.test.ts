@@ -12,6 +12,7 @@ import { nativeKernelStats, nativeUnavailableReason, registerNativeBackend } fro
 import { denseForward, denseFused, setNativeFusedDense } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
+import { uniformValues } from './values.ts'
 
 const SEED = 20261202
 const RUNS = 12
@@ -37,21 +38,6 @@ function need(t: TestContext): boolean {
   return unavailable === null
 }
 
-/** Deterministic values in [-1, 1) (xorshift from the seed). */
-function data(n: number, seed: number): Float32Array {
-  const v = new Float32Array(n)
-  let s = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    v[i] = (s / 2 ** 32) * 2 - 1
-  }
-  return v
-}
-
 const activation = fc.constantFrom<DenseActivation>('linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid')
 const problem = fc.record({
   rows: fc.integer({ min: 1, max: 7 }),
@@ -73,12 +59,12 @@ interface Inputs {
 }
 
 const inputs = (p: Problem): Inputs => ({
-  x: tf.tensor2d(data(p.rows * p.n, p.seed), [p.rows, p.n]),
-  w: tf.tensor2d(data(p.n * p.m, p.seed + 1), [p.n, p.m]),
-  b: tf.tensor1d(data(p.m, p.seed + 2)),
-  r: tf.tensor2d(data(p.rows * p.m, p.seed + 3), [p.rows, p.m]),
-  w2: tf.tensor2d(data(p.m * 3, p.seed + 4), [p.m, 3]),
-  b2: tf.tensor1d(data(3, p.seed + 5))
+  x: tf.tensor2d(uniformValues(p.rows * p.n, p.seed), [p.rows, p.n]),
+  w: tf.tensor2d(uniformValues(p.n * p.m, p.seed + 1), [p.n, p.m]),
+  b: tf.tensor1d(uniformValues(p.m, p.seed + 2)),
+  r: tf.tensor2d(uniformValues(p.rows * p.m, p.seed + 3), [p.rows, p.m]),
+  w2: tf.tensor2d(uniformValues(p.m * 3, p.seed + 4), [p.m, 3]),
+  b2: tf.tensor1d(uniformValues(3, p.seed + 5))
 })
 
 /** y, and the gradients of Σ y·r with respect to x, W and b. */

@@ -18,6 +18,7 @@ import {
   resetNativeKernelStats
 } from '../src/backend/native.ts'
 import { setNativeMinElements } from '../src/backend/native-elementwise.ts'
+import { uniformValues } from './values.ts'
 import {
   missingWasmTrainingKernels,
   registerWasmTrainingKernels,
@@ -65,18 +66,13 @@ type Data = { shape: Array<number>; values: Float32Array }
 
 /** Deterministic values in [-1, 1) for a shape (fast-check gives the seed). */
 function data(shape: Array<number>, seed: number): Data {
-  const n = shape.reduce((a, b) => a * b, 1)
-  const values = new Float32Array(n)
-  let s = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    values[i] = (s / 2 ** 32) * 2 - 1
+  return {
+    shape,
+    values: uniformValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed
+    )
   }
-  return { shape, values }
 }
 
 /** Runs `f` on `backend` with the inputs as tensors there; returns every output's values. */
