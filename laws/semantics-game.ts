@@ -76,7 +76,8 @@ const withGame = (
     stepped: ReadonlySet<string>,
     before: Record<string, RefNet>,
     after: Record<string, RefNet>,
-    draws: { prior: Batch; draws: Map<string, Draw> }
+    draws: { prior: Batch; draws: Map<string, Draw> },
+    values: ReadonlyMap<string, number>
   ) => void
 ): void => {
   const parts = worldOf(c.spec)
@@ -89,7 +90,8 @@ const withGame = (
       const before = readNets(tw.nets, parts.nets)
       const report = compiled.step(tw.data)
       const stepped = new Set(c.players.map((_, k) => `p${k}`).filter((n) => report.values.has(n)))
-      each(i, stepped, before, readNets(tw.nets, parts.nets), draws)
+      const values = new Map([...report.values].map(([k, t]) => [k, t.dataSync()[0]]))
+      each(i, stepped, before, readNets(tw.nets, parts.nets), draws, values)
     }
   } finally {
     compiled.dispose()
@@ -233,34 +235,21 @@ export const hasGradient = (spec: WorldSpec, loss: Loss): boolean =>
 export const oneDrawPerStep =
   (rtol = 1e-4) =>
   (c: GameCase): boolean => {
-    const parts = worldOf(c.spec)
-    const tensors = tf.memory().numTensors
-    const tw = tfWorld(parts)
-    const compiled = compileGame(gameOf(c), tw.nets, { seed: c.seed })
-    try {
-      for (let i = 0; i < c.iterations; i++) {
-        const { prior, draws } = stepDraws(c, tw, i)
-        const nets = readNets(tw.nets, parts.nets)
-        const values = new Map([...compiled.step(tw.data).values].map(([k, t]) => [k, t.dataSync()[0]]))
-        c.players.forEach((p, k) => {
-          if (!stepsOn(p.every, i)) return
-          const r = refLoss(p.loss, { nets, data: parts.data, prior, step: i, noise: noiseFrom(draws) })
-          for (const [label, v] of r.named) {
-            const got = values.get(`p${k}/${label}`)
-            if (got === undefined || !(Math.abs(got - v) <= rtol * Math.max(1, Math.abs(v)))) {
-              throw new Disagreement(
-                `iteration ${i}, player p${k}: named "${label}" is ${got}, the reference with one draw gives ${v}`,
-                p.loss
-              )
-            }
+    const data = worldOf(c.spec).data
+    withGame(c, (i, _stepped, nets, _after, { prior, draws }, values) => {
+      c.players.forEach((p, k) => {
+        if (!stepsOn(p.every, i)) return
+        const r = refLoss(p.loss, { nets, data, prior, step: i, noise: noiseFrom(draws) })
+        for (const [label, v] of r.named) {
+          const got = values.get(`p${k}/${label}`)
+          if (got === undefined || !(Math.abs(got - v) <= rtol * Math.max(1, Math.abs(v)))) {
+            throw new Disagreement(
+              `iteration ${i}, player p${k}: named "${label}" is ${got}, the reference with one draw gives ${v}`,
+              p.loss
+            )
           }
-        })
-      }
-    } finally {
-      compiled.dispose()
-      tw.dispose()
-    }
-    const left = tf.memory().numTensors - tensors
-    if (left !== 0) throw new Error(`the game left ${left} tensors behind`)
+        }
+      })
+    })
     return true
   }
