@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import { stepKernels } from '../src/backend/select.ts'
 import { compileGame } from '../src/compile/step.ts'
-import type { CompiledGame } from '../src/compile/step.ts'
+import type { CompiledGame, CompileOptions } from '../src/compile/step.ts'
 import type { Game, Signature, StepSchedule } from '../src/core/Game.ts'
 import { adam } from '../src/core/Game.ts'
 import { models } from '../src/models/index.ts'
@@ -82,7 +82,13 @@ const readAll = async (
 }
 
 /** Builds both steps of a row on the current backend, from the same initial weights (`seed`). */
-export const makeRow = (model: ModelName, arch: Arch, seed: number, schedule: StepSchedule = 'alternating'): Row => {
+export const makeRow = (
+  model: ModelName,
+  arch: Arch,
+  seed: number,
+  schedule: StepSchedule = 'alternating',
+  options: Pick<CompileOptions, 'batchApplications'> = {}
+): Row => {
   const netsA = referenceNets(arch, { encOut: encOut(model), seed })
   const netsB = referenceNets(arch, { encOut: encOut(model), seed })
   const x = dataBatch(seed)
@@ -92,7 +98,7 @@ export const makeRow = (model: ModelName, arch: Arch, seed: number, schedule: St
   let hand: HandwrittenStep | undefined
   try {
     const kernels = stepKernels(tf.getBackend())
-    compiledGame = compileGame(game, netsA, { seed, kernels })
+    compiledGame = compileGame(game, netsA, { seed, kernels, ...options })
     hand = handwritten(model, netsB, { seed, kernels })
   } catch (e) {
     compiledGame?.dispose()

@@ -11,6 +11,11 @@ export interface Net {
   readonly signature: Signature
   /** The trainable variables, in a fixed order. */
   readonly variables: ReadonlyArray<tf.Variable>
+  /**
+   * Each output row is a function of the same input row alone (no batch statistics): the compiler
+   * may then apply the net once to several inputs stacked along the batch axis (./batching.ts).
+   */
+  readonly rowwise?: boolean
   /** `[B, ...input] → [B, ...output]`. Must be synchronous and free its intermediates under `tf.tidy`. */
   apply(x: tf.Tensor): tf.Tensor
   dispose(): void

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs'
 import { checkOrThrow } from '../core/Check.ts'
 import type { Game, Player } from '../core/Game.ts'
 import { shapeEquals, size, steps } from '../core/Game.ts'
+import { prefetch } from './batching.ts'
 import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
@@ -46,6 +47,11 @@ export interface CompileOptions {
   readonly startIteration?: number
   /** In-place kernels of the backend (`chooseBackend(…).kernels`); without them Adam runs as tensor ops. */
   readonly kernels?: StepKernels
+  /**
+   * Apply each row-wise net once per wave to all the inputs a player's loss gives it (./batching.ts).
+   * Default: on, unless the environment sets `LOSS_ALGEBRA_BATCH_APPLY=0`.
+   */
+  readonly batchApplications?: boolean
 }
 
 /** Training stopped because a value went NaN or ±Inf. */
@@ -101,6 +107,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   checkBinding(game, nets)
   registerSecondOrderGradients()
   const seed = options.seed ?? 0
+  const batching = options.batchApplications ?? globalThis.process?.env?.LOSS_ALGEBRA_BATCH_APPLY !== '0'
   const samplers = game.schedule === 'sharedSamples' ? samplerNets(game) : null
   const players = game.players.map((p: Player) => {
     const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
@@ -124,10 +131,11 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
       for (const { player, vars, optimizer } of players) {
         if (!steps(player, i)) continue
         const shared = samples?.forPlayer(player.nets)
-        const { value, grads } = tf.variableGrads(
-          () => evaluate(player.loss, new Evaluation(env, player.name, shared)),
-          vars
-        )
+        const { value, grads } = tf.variableGrads(() => {
+          const ev = new Evaluation(env, player.name, shared)
+          if (batching) prefetch(ev, player.loss)
+          return evaluate(player.loss, ev)
+        }, vars)
         optimizer.apply(vars.map((v) => grads[v.name] ?? null))
         tf.dispose(grads)
         values.set(player.name, value)

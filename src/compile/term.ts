@@ -10,6 +10,7 @@ import * as X from '../core/Expr.ts'
 import type { Loss, LossMatch, Variant } from '../core/Loss.ts'
 import * as L from '../core/Loss.ts'
 import * as S from '../core/Schedule.ts'
+import type { Batchable } from './batching.ts'
 import { stopGradient } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 
@@ -89,7 +90,7 @@ export interface SharedValues {
 }
 
 /** One player's evaluation: memoises expressions by structural key (each `apply` node once). */
-export class Evaluation {
+export class Evaluation implements Batchable {
   private readonly memo = new Map<string, tf.Tensor>()
 
   constructor(
@@ -110,6 +111,28 @@ export class Evaluation {
       this.memo.set(k, t)
     }
     return t
+  }
+
+  known(e: Expr): boolean {
+    const k = X.key(e)
+    if (this.memo.has(k)) return true
+    const t = this.shared?.read(e, k)
+    if (t !== undefined) this.memo.set(k, t)
+    return t !== undefined
+  }
+
+  provide(e: Expr, t: tf.Tensor): void {
+    const k = X.key(e)
+    this.shared?.write(e, k, t)
+    this.memo.set(k, t)
+  }
+
+  rowwise(net: string): boolean {
+    return this.net(net).rowwise === true
+  }
+
+  apply(net: string, x: tf.Tensor): tf.Tensor {
+    return this.net(net).apply(x)
   }
 
   /** A bound net, or an error naming the player and the net. */

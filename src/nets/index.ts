@@ -16,12 +16,15 @@ export type { Activation } from './layers.ts'
 export const sequential = (
   input: Shape,
   output: Shape,
-  layers: ReadonlyArray<Layer | ((x: tf.Tensor) => tf.Tensor)>
+  layers: ReadonlyArray<Layer | ((x: tf.Tensor) => tf.Tensor)>,
+  /** Whether every layer and function maps rows independently (`Net.rowwise`); the dense, conv and deconv layers do. */
+  rowwise = false
 ): Net => {
   const variables = layers.flatMap((l) => (typeof l === 'function' ? [] : l.variables))
   return {
     signature: { input: [...input], output: [...output] },
     variables,
+    rowwise,
     apply: (x) =>
       tf.tidy(() => {
         let h = tf.reshape(x, [x.shape[0], ...input])
@@ -61,7 +64,7 @@ export const mlp = (sizes: ReadonlyArray<number>, o: MlpOptions = {}): Net => {
         seed * 101 + i
       )
     )
-  return sequential([sizes[0]], output, layers)
+  return sequential([sizes[0]], output, layers, true)
 }
 
 export type Arch = 'mlp' | 'conv'
@@ -105,11 +108,16 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
     const act = o.hidden ?? 'leakyRelu'
     const cins = [input[2], ...ch.slice(0, -1)]
     const inner = (input[0] / 2 ** k) * (input[1] / 2 ** k) * ch[k - 1]
-    return sequential(input, output, [
-      ...ch.map((c, i) => conv(`${name}/${i}`, cins[i], c, act, s + 11 + i)),
-      flat,
-      dense(`${name}/${k}`, inner, size(output), o.out ?? 'linear', s + 11 + k)
-    ])
+    return sequential(
+      input,
+      output,
+      [
+        ...ch.map((c, i) => conv(`${name}/${i}`, cins[i], c, act, s + 11 + i)),
+        flat,
+        dense(`${name}/${k}`, inner, size(output), o.out ?? 'linear', s + 11 + k)
+      ],
+      true
+    )
   }
   if (isImage(output)) {
     fits(output)
@@ -117,11 +125,16 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
     const [h, w] = [output[0] / 2 ** k, output[1] / 2 ** k]
     const rev = [...ch].reverse()
     const couts = [...rev.slice(1), output[2]]
-    return sequential([size(input)], output, [
-      dense(`${name}/0`, size(input), h * w * rev[0], act, s + 21),
-      (x) => tf.reshape(x, [x.shape[0], h, w, rev[0]]),
-      ...rev.map((c, i) => deconv(`${name}/${i + 1}`, c, couts[i], i === k - 1 ? (o.out ?? 'tanh') : act, s + 22 + i))
-    ])
+    return sequential(
+      [size(input)],
+      output,
+      [
+        dense(`${name}/0`, size(input), h * w * rev[0], act, s + 21),
+        (x) => tf.reshape(x, [x.shape[0], h, w, rev[0]]),
+        ...rev.map((c, i) => deconv(`${name}/${i + 1}`, c, couts[i], i === k - 1 ? (o.out ?? 'tanh') : act, s + 22 + i))
+      ],
+      true
+    )
   }
   throw new RangeError(
     `${name}: a conv net reads or writes an image ([h, w, c]); [${input}] → [${output}] has none (use mlp)`

@@ -1,26 +1,34 @@
 /**
- * Fused dense layers on `native`, on and off, in one process: the same compiled step timed in
- * interleaved blocks (src/backend/native-dense.ts switched per block), with the kernel launches of one
- * profiled step each way. Each round times a block of each side back to back (AB, BA, …); printed are
- * the medians over rounds of the round's fused ÷ plain, in wall time and in this process's CPU time
- * (less exposed to a loaded machine), with the interquartile range as the spread.
+ * One setting of the compiled step on and off, in one process: the same model and nets timed in
+ * interleaved blocks, with the kernel launches of one profiled step each way. Each round times a
+ * block of each side back to back (AB, BA, …); printed are the medians over rounds of the round's
+ * on ÷ off, in wall time and in this process's CPU time (less exposed to a loaded machine), with the
+ * interquartile range as the spread.
  *
- *   npx tsx bench/fused.ts --models gan,alphaGan --archs mlp --steps 20 --rounds 6
+ *   --switch fused   native: fused dense layers (src/backend/native-dense.ts), switched per block
+ *   --switch batch   any backend: batched net applications (src/compile/batching.ts), two compiled
+ *                    steps from the same initial weights, one with `batchApplications: false`
+ *
+ *   npx tsx bench/ab.ts --switch batch --backend wasm --models gan,alphaGan --archs mlp --steps 20 --rounds 6
  */
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
 import { setNativeFusedDense } from '../src/backend/native.ts'
+import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
 import { profileStep } from './profile.ts'
 import { median } from './stats.ts'
 import { makeRow } from './setup.ts'
-import type { Stepper } from './setup.ts'
+import type { Row, Stepper } from './setup.ts'
 
 const { values } = parseArgs({
   options: {
+    switch: { type: 'string', default: 'fused' },
+    backend: { type: 'string', default: 'native' },
+    schedule: { type: 'string', default: 'alternating' },
     models: { type: 'string', default: 'gan,alphaGan' },
     archs: { type: 'string', default: 'mlp' },
     steps: { type: 'string', default: '20' },
@@ -30,15 +38,21 @@ const { values } = parseArgs({
   }
 })
 
-await selectBackend('native')
-if (!setNativeFusedDense(true) && !setNativeFusedDense(true)) {
+const sw = values.switch
+if (sw !== 'fused' && sw !== 'batch') {
+  console.error(`bench/ab.ts: --switch must be fused or batch, got "${sw}"`)
+  process.exit(2)
+}
+await selectBackend(values.backend)
+if (sw === 'fused' && !setNativeFusedDense(true)) {
   console.error(
-    'bench/fused.ts: fused dense kernels are not registered (native addon missing, or LOSS_ALGEBRA_NATIVE_FUSED=0)'
+    'bench/ab.ts: fused dense kernels are not registered (not on native, addon missing, or LOSS_ALGEBRA_NATIVE_FUSED=0)'
   )
   process.exit(2)
 }
 
-const side = (s: Stepper, on: boolean): Stepper => ({
+/** The fused switch: one compiled step, the kernels switched before each of its steps. */
+const switched = (s: Stepper, on: boolean): Stepper => ({
   step: () => {
     setNativeFusedDense(on)
     s.step()
@@ -46,6 +60,18 @@ const side = (s: Stepper, on: boolean): Stepper => ({
   read: () => s.read(),
   dispose: () => s.dispose()
 })
+
+/** Both sides of a model × arch, and what frees them. */
+const sides = (model: ModelName, arch: Arch, seed: number): { on: Stepper; off: Stepper; rows: Array<Row> } => {
+  const schedule = values.schedule as StepSchedule
+  if (sw === 'fused') {
+    const row = makeRow(model, arch, seed, schedule)
+    return { on: switched(row.compiled, true), off: switched(row.compiled, false), rows: [row] }
+  }
+  const on = makeRow(model, arch, seed, schedule, { batchApplications: true })
+  const off = makeRow(model, arch, seed, schedule, { batchApplications: false })
+  return { on: on.compiled, off: off.compiled, rows: [on, off] }
+}
 
 /** One block of `n` steps: wall ms and process CPU ms (user + system) per step. */
 const block = async (s: Stepper, n: number): Promise<{ wall: number; cpu: number }> => {
@@ -61,21 +87,20 @@ const steps = Number(values.steps)
 const rounds = Number(values.rounds)
 const f3 = (x: number): string => x.toFixed(3)
 console.log(
-  'model     arch  kernels fused / plain  wall: fused ÷ plain (paired; spread)  cpu: fused ÷ plain (paired; spread)  cpu ms fused / plain'
+  `model     arch  kernels on / off (${sw})  wall: on ÷ off (paired; spread)  cpu: on ÷ off (paired; spread)  cpu ms on / off`
 )
 for (const arch of values.archs.split(',') as Array<Arch>) {
   for (const model of values.models.split(',') as Array<ModelName>) {
-    const row = makeRow(model, arch, Number(values.seed))
+    const { on: fused, off: plain, rows } = sides(model, arch, Number(values.seed))
+    const cycle = rows[0].cycle
     try {
-      const fused = side(row.compiled, true)
-      const plain = side(row.compiled, false)
-      for (let i = 0; i < Number(values.warmup) * row.cycle; i++) {
+      for (let i = 0; i < Number(values.warmup) * cycle; i++) {
         fused.step()
         await fused.read()
         plain.step()
         await plain.read()
       }
-      const n = row.cycle * Math.max(1, Math.ceil(steps / rounds / row.cycle))
+      const n = cycle * Math.max(1, Math.ceil(steps / rounds / cycle))
       const wall: Array<number> = []
       const cpu: Array<number> = []
       const cpuF: Array<number> = []
@@ -100,8 +125,8 @@ for (const arch of values.archs.split(',') as Array<Arch>) {
         `${model.padEnd(9)} ${arch.padEnd(5)} ${`${pf.kernels} / ${pp.kernels}`.padStart(21)}  ${q(wall).padStart(33)}  ${q(cpu).padStart(33)}  ${median(cpuF).toFixed(1)} / ${median(cpuP).toFixed(1)}`
       )
     } finally {
-      setNativeFusedDense(true)
-      row.dispose()
+      if (sw === 'fused') setNativeFusedDense(true)
+      for (const r of rows) r.dispose()
     }
   }
 }
