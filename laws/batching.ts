@@ -68,10 +68,13 @@ export const batchingInvisible = async (fresh: () => World, game: Game, tol: Tol
 }
 
 /** A net that records the number of rows of every input it is applied to. */
-export const counting = (net: Net, rows: Array<number>, rowwise = net.rowwise): Net => ({
+export const counting = (net: Net, rows: Array<number>, rowwise = net.rowwise, rowFloats?: number): Net => ({
   signature: net.signature,
   variables: net.variables,
   rowwise,
+  get rowFloats() {
+    return rowFloats ?? net.rowFloats
+  },
   apply: (x) => {
     rows.push(x.shape[0])
     return net.apply(x)

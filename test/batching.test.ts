@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { World } from '../laws/batching.ts'
 import { batchingInvisible, counting, trace } from '../laws/batching.ts'
-import { applicationsOf, waves } from '../src/compile/batching.ts'
+import { applicationsOf, MAX_STACK_FLOATS, waves } from '../src/compile/batching.ts'
 import type { Binding, Net } from '../src/compile/Net.ts'
 import { compileGame } from '../src/compile/step.ts'
 import * as X from '../src/core/Expr.ts'
@@ -109,6 +109,16 @@ for (const backend of testBackends.filter((b) => b !== 'tensorflow')) {
       const off = await trace(world('alphaGan'), game, false, 1)
       assert.deepEqual(batched.values, off.values)
       for (const [k, v] of off.vars) assert.deepEqual(batched.vars.get(k), v, k)
+    })
+
+    it('stack no more than MAX_STACK_FLOATS in a layer', async () => {
+      const rows: Record<string, Array<number>> = {}
+      // D as wide as 2·B rows may be: stacks of 2 only, never all 3 of its inputs
+      const wide = (name: string, n: Net) =>
+        counting(n, (rows[name] = []), true, name === 'D' ? MAX_STACK_FLOATS / (2 * BATCH) : undefined)
+      await trace(world('alphaGan', wide), gameOf('alphaGan', 'alternating'), true, 2)
+      assert.ok(rows.D.includes(2 * BATCH) && !rows.D.includes(3 * BATCH), `D's rows: ${rows.D}`)
+      assert.ok(rows.G.includes(2 * BATCH), `G's rows: ${rows.G}`)
     })
 
     it('leak no tensor', () => {

@@ -98,13 +98,24 @@ export interface Batchable {
   provide(e: Expr, t: tf.Tensor): void
   /** Whether `net` may be applied to a stack of inputs (`Net.rowwise`). */
   rowwise(net: string): boolean
+  /** The most floats a row of `net` occupies in a layer (`Net.rowFloats`), if known. */
+  rowFloats(net: string): number | undefined
   /** Applies `net`. */
   apply(net: string, x: tf.Tensor): tf.Tensor
 }
 
 /**
+ * The most floats a stacked call may put in one layer (4 MiB): above it, stacking made steps slower on
+ * `native` (α-GAN's conv D on 192 rows: 1.3–1.7× the unstacked step, bench/ab.ts), because glibc serves
+ * buffers that large with fresh mmaps whose pages fault in on first write; with
+ * LOSS_ALGEBRA_NATIVE_MALLOC=1 the same stack was 0.93×.
+ */
+export const MAX_STACK_FLOATS = 1 << 20
+
+/**
  * Computes every application `term` reads into `ev`, one call per row-wise net and wave. Groups of
- * one node, and nets that are not row-wise, are left to the interpreter.
+ * one node, nets that are not row-wise, and stacks whose widest layer would exceed MAX_STACK_FLOATS
+ * (or is not known yet: a net's first application measures it) are left to the interpreter.
  */
 export const prefetch = (ev: Batchable, term: Loss): void => {
   for (const wave of waves(applicationsOf(term))) {
@@ -112,6 +123,9 @@ export const prefetch = (ev: Batchable, term: Loss): void => {
       const todo = group.filter((a) => !ev.known(a))
       if (todo.length < 2 || !ev.rowwise(todo[0].net)) continue
       const inputs = todo.map((a) => ev.expr(a.input))
+      const rows = inputs.reduce((n, t) => n + t.shape[0], 0)
+      const width = ev.rowFloats(todo[0].net)
+      if (width === undefined || rows * width > MAX_STACK_FLOATS) continue
       const flat = inputs.map((t) => tf.reshape(t, [t.shape[0], -1]))
       if (flat.some((t) => t.shape[1] !== flat[0].shape[1])) continue
       const out = ev.apply(todo[0].net, tf.concat(flat, 0))

@@ -131,6 +131,10 @@ export class Evaluation implements Batchable {
     return this.net(net).rowwise === true
   }
 
+  rowFloats(net: string): number | undefined {
+    return this.net(net).rowFloats
+  }
+
   apply(net: string, x: tf.Tensor): tf.Tensor {
     return this.net(net).apply(x)
   }

@@ -21,14 +21,23 @@ export const sequential = (
   rowwise = false
 ): Net => {
   const variables = layers.flatMap((l) => (typeof l === 'function' ? [] : l.variables))
+  let widest: number | undefined
   return {
     signature: { input: [...input], output: [...output] },
     variables,
     rowwise,
+    get rowFloats() {
+      return widest
+    },
     apply: (x) =>
       tf.tidy(() => {
         let h = tf.reshape(x, [x.shape[0], ...input])
-        for (const l of layers) h = typeof l === 'function' ? l(h) : l.apply(h)
+        let w = h.size / Math.max(1, x.shape[0])
+        for (const l of layers) {
+          h = typeof l === 'function' ? l(h) : l.apply(h)
+          w = Math.max(w, h.size / Math.max(1, x.shape[0]))
+        }
+        widest = w
         return tf.reshape(h, [x.shape[0], ...output])
       }),
     dispose: () => tf.dispose(variables as Array<tf.Variable>)
