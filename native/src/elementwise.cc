@@ -222,4 +222,19 @@ MULTIVERSION void Select(const uint8_t* c, const float* t, const float* e, float
   for (int64_t i = 0; i < n; i++) out[i] = c[i] == 1 ? t[i] : e[i];
 }
 
+// Adam in place, in double like the JavaScript loop it replaces (src/backend/adam.ts), so both give
+// the same floats: m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², w −= rate·m / (√v + ε).
+MULTIVERSION void Adam(float* w, const float* g, float* m, float* v, int64_t n, double beta1, double beta2, double rate,
+                       double epsilon) {
+  const double a1 = 1 - beta1, a2 = 1 - beta2;
+  for (int64_t i = 0; i < n; i++) {
+    const double gi = g[i];
+    const double mi = beta1 * m[i] + a1 * gi;
+    const double vi = beta2 * v[i] + a2 * gi * gi;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    w[i] = static_cast<float>(w[i] - (rate * mi) / (std::sqrt(vi) + epsilon));
+  }
+}
+
 }  // namespace elementwise

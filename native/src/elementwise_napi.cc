@@ -125,6 +125,28 @@ Napi::Value ReduceSumJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// adam(w, g, m, v, beta1, beta2, rate, epsilon): w, m and v updated in place
+Napi::Value AdamJs(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&] {
+    if (info.Length() < 8) throw std::runtime_error("adam: 8 arguments");
+    const Span w = Typed(info[0], napi_float32_array, "w");
+    const Span g = Typed(info[1], napi_float32_array, "g");
+    const Span m = Typed(info[2], napi_float32_array, "m");
+    const Span v = Typed(info[3], napi_float32_array, "v");
+    const int64_t n = static_cast<int64_t>(w.length);
+    Need(g.length, n, "g");
+    Need(m.length, n, "m");
+    Need(v.length, n, "v");
+    double c[4];
+    for (int i = 0; i < 4; i++) {
+      if (!info[4 + i].IsNumber()) throw std::runtime_error("adam: beta1, beta2, rate and epsilon must be numbers");
+      c[i] = info[4 + i].As<Napi::Number>().DoubleValue();
+    }
+    Adam(static_cast<float*>(w.data), static_cast<const float*>(g.data), static_cast<float*>(m.data),
+         static_cast<float*>(v.data), n, c[0], c[1], c[2], c[3]);
+  });
+}
+
 // tuneMalloc(mmapThreshold, trimThreshold): keep freed tensor buffers in the malloc heap. glibc
 // otherwise gives every buffer of ≥ 128 KiB its own mmap, and every first write to each of its
 // pages faults: allocating a 1.6 MB tensor then cost more than adding two of them. Returns
@@ -147,5 +169,6 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryJs));
   exports.Set("select", Napi::Function::New(env, SelectJs));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSumJs));
+  exports.Set("adam", Napi::Function::New(env, AdamJs));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMallocJs));
 }

@@ -38,6 +38,17 @@ export interface NativeAddon extends DnnlAddon {
   select?: ElementwiseAddon['select']
   reduceSum?: ElementwiseAddon['reduceSum']
   tuneMalloc?(mmapThreshold?: number, trimThreshold?: number): boolean
+  /** Adam in place over Float32Arrays (native/src/elementwise.cc); absent from builds before it. */
+  adam?(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    beta1: number,
+    beta2: number,
+    rate: number,
+    epsilon: number
+  ): void
 }
 
 export const NATIVE_BACKEND = 'native'
@@ -122,6 +133,9 @@ export function loadNativeAddon(): NativeAddon | null {
   }
   return addon
 }
+
+/** The addon's Adam loop, once the addon has loaded and if it has one (./adam.ts). */
+export const nativeAdamLoop = (): NativeAddon['adam'] | null => addon?.adam ?? null
 
 /** Why the addon is unavailable (null once it has loaded). */
 export function nativeUnavailableReason(): string | null {
