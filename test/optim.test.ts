@@ -95,7 +95,8 @@ for (const backend of testBackends) {
       await useBackend(backend)
       const w = tf.tidy(() => tf.variable(tf.randomNormal([3, 2], 0, 1, 'float32', 5)))
       const x = tf.randomNormal([4, 3], 0, 1, 'float32', 6)
-      const u = adamUpdater([w], 0.1, 0.5, 0.999)
+      let inPlace = false
+      const u = adamUpdater([w], 0.1, 0.5, 0.999, (...args) => (inPlace = adamInPlace(...args)))
       tf.matMul(x, w).dispose() // a first product, as a training step's forward pass makes
       const g = tf.ones([3, 2])
       u.apply([g])
@@ -103,6 +104,7 @@ for (const backend of testBackends) {
       const fresh = tf.tensor(w.dataSync(), w.shape)
       const want = tf.matMul(x, fresh)
       assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()))
+      assert.equal(inPlace, ['cpu', 'native'].includes(backend), 'in place exactly where supported')
       u.dispose()
       tf.dispose([w, x, g, got, fresh, want])
     })
