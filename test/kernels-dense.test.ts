@@ -12,6 +12,7 @@ import { nativeKernelStats, nativeUnavailableReason, registerNativeBackend } fro
 import { denseForward, denseFused, setNativeFusedDense } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
+import { setNativeMinElements } from '../src/backend/native-util.ts'
 import { uniformValues } from './values.ts'
 
 const SEED = 20261202
@@ -163,6 +164,21 @@ describe('fused dense layers (native) match the plain ops on cpu', () => {
     await tf.setBackend('native')
     assert.equal(denseFused(), true)
     await tf.setBackend('cpu')
+  })
+
+  it('the backward loop gives the same floats in the addon as in TypeScript', async (t) => {
+    if (!need(t)) return
+    const g0 = ran('LaDenseGrad')
+    for (const act of ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const) {
+      const p: Problem = { rows: 7, n: 9, m: 8, act, act2: 'linear', seed: 23 }
+      setNativeMinElements(0)
+      const addon = await on('native', p, firstOrder)
+      setNativeMinElements(Infinity)
+      const typescript = await on('native', p, firstOrder)
+      setNativeMinElements(4096)
+      assert.deepEqual(addon, typescript, act)
+    }
+    assert.ok(ran('LaDenseGrad') > g0)
   })
 
   it('leaks no tensors (forward, gradient, penalty gradient)', async (t) => {

@@ -237,4 +237,32 @@ MULTIVERSION void Adam(float* w, const float* g, float* m, float* v, int64_t n, 
   }
 }
 
+// The dense (and conv) layers' backward loop (src/backend/native-dense.ts, LaDenseGrad): over rows
+// [m, n], dz = dy ⊙ act′ (from the output y) and db = Σ_rows dz, in double like the JavaScript loop it
+// replaces, so both give the same floats. act: 0 linear, 1 relu, 2 leakyRelu, 3 tanh, 4 sigmoid.
+MULTIVERSION void DenseGrad(int act, double alpha, const float* dy, const float* y, float* dz, float* db, int64_t m,
+                            int64_t n) {
+  for (int64_t j = 0; j < n; j++) db[j] = 0;
+  for (int64_t r = 0; r < m; r++) {
+    const float* g = dy + r * n;
+    const float* yr = y + r * n;
+    float* d = dz + r * n;
+    for (int64_t j = 0; j < n; j++) {
+      const double gj = g[j];
+      double v;
+      if (act == 0) {
+        v = gj;
+      } else {
+        const double yj = yr[j];
+        if (act == 1) v = yj > 0 ? gj : 0.0;
+        else if (act == 2) v = yj > 0 ? gj : gj * alpha;
+        else if (act == 3) v = gj * (1 - yj * yj);
+        else v = gj * yj * (1 - yj);
+      }
+      d[j] = static_cast<float>(v);
+      db[j] = static_cast<float>(static_cast<double>(db[j]) + v);
+    }
+  }
+}
+
 }  // namespace elementwise

@@ -125,6 +125,31 @@ Napi::Value ReduceSumJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// denseGrad(act, alpha, dy, y|null, dz, db, m, n)
+Napi::Value DenseGradJs(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&] {
+    if (info.Length() < 8) throw std::runtime_error("denseGrad: 8 arguments");
+    const int act = static_cast<int>(Int(info[0], "act"));
+    if (act > 4) throw std::runtime_error("denseGrad: act must be 0..4");
+    const double alpha = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0.0;
+    const int64_t m = Int(info[6], "m");
+    const int64_t n = Int(info[7], "n");
+    const Span dy = Typed(info[2], napi_float32_array, "dy");
+    const Span dz = Typed(info[4], napi_float32_array, "dz");
+    const Span db = Typed(info[5], napi_float32_array, "db");
+    Need(dy.length, m * n, "dy");
+    Need(dz.length, m * n, "dz");
+    Need(db.length, n, "db");
+    const float* y = nullptr;
+    if (act != 0) {
+      const Span ys = Typed(info[3], napi_float32_array, "y");
+      Need(ys.length, m * n, "y");
+      y = static_cast<const float*>(ys.data);
+    }
+    DenseGrad(act, alpha, static_cast<const float*>(dy.data), y, static_cast<float*>(dz.data), static_cast<float*>(db.data), m, n);
+  });
+}
+
 // adam(w, g, m, v, beta1, beta2, rate, epsilon): w, m and v updated in place
 Napi::Value AdamJs(const Napi::CallbackInfo& info) {
   return Guarded(info, [&] {
@@ -169,6 +194,7 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryJs));
   exports.Set("select", Napi::Function::New(env, SelectJs));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSumJs));
+  exports.Set("denseGrad", Napi::Function::New(env, DenseGradJs));
   exports.Set("adam", Napi::Function::New(env, AdamJs));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMallocJs));
 }

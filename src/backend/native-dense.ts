@@ -24,8 +24,8 @@ import type { DnnlAddon } from './native-dnnl.ts'
 import type { Counter, ElementwiseAddon, Kernel } from './native-util.ts'
 import { f32, useAddon } from './native-util.ts'
 
-/** The addon calls these kernels make: the matmul, and (builds with it) the element-wise tanh. */
-type DenseAddon = DnnlAddon & Partial<Pick<ElementwiseAddon, 'unary'>>
+/** The addon calls these kernels make: the matmul, and (builds with them) the element-wise tanh and the backward loop. */
+type DenseAddon = DnnlAddon & Partial<Pick<ElementwiseAddon, 'unary' | 'denseGrad'>>
 
 /** The activations a dense layer applies (src/nets/layers.ts), and the one sigmoid heads use. */
 export type DenseActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid'
@@ -39,7 +39,7 @@ export const DENSE_KERNELS: ReadonlyArray<string> = [LA_DENSE, LA_DENSE_LINEAR, 
 /** leakyRelu's slope below 0 in the layers (tf.leakyRelu(x, 0.2)). */
 const DEFAULT_ALPHA = 0.2
 
-const ACT_CODE: Readonly<Record<DenseActivation, number>> = {
+export const ACT_CODE: Readonly<Record<DenseActivation, number>> = {
   linear: 0,
   relu: 1,
   leakyRelu: 2,
@@ -47,7 +47,7 @@ const ACT_CODE: Readonly<Record<DenseActivation, number>> = {
   sigmoid: 4
 }
 
-const ACT_NAME: ReadonlyArray<DenseActivation> = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid']
+export const ACT_NAME: ReadonlyArray<DenseActivation> = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid']
 
 let enabled = false
 
@@ -61,7 +61,7 @@ export function setNativeFusedDense(on: boolean): boolean {
   return was
 }
 
-const plainActivation = (z: tf.Tensor, act: DenseActivation, alpha: number): tf.Tensor => {
+export const plainActivation = (z: tf.Tensor, act: DenseActivation, alpha: number): tf.Tensor => {
   switch (act) {
     case 'linear':
       return z
@@ -168,7 +168,7 @@ function forwardKernel(name: string, count: Counter, lib: DenseAddon): Kernel {
 }
 
 /** dz = dy ⊙ act′ (from the output y; for `linear` y is absent and dz = dy) and db = Σ_rows dz. */
-function gradKernel(count: Counter): Kernel {
+function gradKernel(count: Counter, lib: DenseAddon): Kernel {
   return ({ inputs, backend, attrs }) => {
     const act = attrs.activation as number
     const alpha = attrs.alpha as number
@@ -179,6 +179,11 @@ function gradKernel(count: Counter): Kernel {
     const [m, n] = inputs.dy.shape
     const dz = new Float32Array(m * n)
     const db = new Float32Array(n)
+    if (lib.denseGrad !== undefined && useAddon(m * n)) {
+      lib.denseGrad(act, alpha, dyv, yv, dz, db, m, n)
+      count(LA_DENSE_GRAD, 'native')
+      return [backend.makeTensorInfo([m, n], 'float32', dz), backend.makeTensorInfo([n], 'float32', db)]
+    }
     for (let r = 0; r < m; r++) {
       const o = r * n
       for (let j = 0; j < n; j++) {
@@ -202,7 +207,7 @@ function gradKernel(count: Counter): Kernel {
 }
 
 /** The differentiable dz = dy ⊙ act′(y), for backward passes that are themselves on a tape. */
-function dzPlain(dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: number): tf.Tensor {
+export function dzPlain(dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: number): tf.Tensor {
   if (act === ACT_CODE.linear) return dy
   const yy = y!
   if (act === ACT_CODE.relu) return tf.mul(dy, tf.step(yy))
@@ -212,7 +217,7 @@ function dzPlain(dy: tf.Tensor, y: tf.Tensor | undefined, act: number, alpha: nu
 }
 
 /** Whether ops run now are recorded on a tape (the backward pass of a gradient inside a gradient). */
-const tapeOn = (): boolean => (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()
+export const tapeOn = (): boolean => (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()
 
 function gradient(linear: boolean): tf.GradConfig {
   return {
@@ -256,7 +261,7 @@ export function registerDenseKernels(count: Counter, lib: DenseAddon): void {
   const kernels: Array<[string, Kernel]> = [
     [LA_DENSE, forwardKernel(LA_DENSE, count, lib)],
     [LA_DENSE_LINEAR, forwardKernel(LA_DENSE_LINEAR, count, lib)],
-    [LA_DENSE_GRAD, gradKernel(count)]
+    [LA_DENSE_GRAD, gradKernel(count, lib)]
   ]
   for (const [kernelName, f] of kernels) {
     if (tf.getKernel(kernelName, 'native') !== undefined) continue

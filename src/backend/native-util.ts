@@ -29,6 +29,17 @@ export interface ElementwiseAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, divisor: number): void
+  /** dz = dy ⊙ act′(y), db = Σ_rows dz over [m, n] (native/src/elementwise.cc); absent from builds before it. */
+  denseGrad?(
+    act: number,
+    alpha: number,
+    dy: Float32Array,
+    y: Float32Array | null,
+    dz: Float32Array,
+    db: Float32Array,
+    m: number,
+    n: number
+  ): void
 }
 
 /** Tensors of at least this many elements are computed by the addon, when it has these kernels. */

@@ -19,6 +19,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { COPY_KERNELS, copyKernels } from './native-copy.ts'
 import { DNNL_KERNELS, dnnlKernels } from './native-dnnl.ts'
 import type { DnnlAddon } from './native-dnnl.ts'
+import { registerConvKernels } from './native-conv.ts'
 import { registerDenseKernels } from './native-dense.ts'
 import { ELEMENTWISE_KERNELS, elementwiseKernels } from './native-elementwise.ts'
 import type { ElementwiseAddon, Kernel } from './native-util.ts'
@@ -173,6 +174,7 @@ function registerNativeKernels(lib: NativeAddon): void {
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: f as unknown as tf.KernelFunc })
   }
   registerDenseKernels(count, lib)
+  registerConvKernels()
 }
 
 /**

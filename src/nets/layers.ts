@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
+import { convForward } from '../backend/native-conv.ts'
 import { denseForward } from '../backend/native-dense.ts'
 
 export type Activation = 'linear' | 'relu' | 'leakyRelu' | 'tanh'
@@ -55,13 +56,13 @@ export const dense = (name: string, n: number, m: number, act: Activation, seed:
   }
 }
 
-/** A 4×4, stride-2, `same` convolution (PyTorch's k4 s2 p1 on even sizes), NHWC, then the activation. */
+/** A 4×4, stride-2, `same` convolution (PyTorch's k4 s2 p1 on even sizes), NHWC, then the activation (one fused kernel on `native`). */
 export const conv = (name: string, cin: number, cout: number, act: Activation, seed: number): Layer => {
   const w = variable(() => glorot([4, 4, cin, cout], 16 * cin, 16 * cout, seed), `${name}/W`)
   const b = variable(() => tf.zeros([cout]), `${name}/b`)
   return {
     variables: [w, b],
-    apply: (x) => activate(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), b), act)
+    apply: (x) => convForward(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, act)
   }
 }
 
