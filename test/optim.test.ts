@@ -4,8 +4,7 @@ import { describe, it } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 import * as fc from 'fast-check'
 
-import { adamInPlace } from '../src/backend/adam.ts'
-import { nativeAdamLoop } from '../src/backend/native.ts'
+import { adamInPlace, nativeAdamLoop } from '../src/backend/adam.ts'
 import { adamUpdater } from '../src/compile/optim.ts'
 import { testBackends, useBackend } from './backend.ts'
 

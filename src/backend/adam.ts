@@ -11,7 +11,6 @@
 import * as tf from '@tensorflow/tfjs'
 
 import type { AdamCoefficients, AdamKernel } from '../compile/optim.ts'
-import { nativeAdamLoop } from './native.ts'
 
 export type { AdamCoefficients }
 
@@ -31,6 +30,28 @@ const view = (backend: ArrayBackend, t: tf.Tensor): Float32Array | null => {
  * tensor, so weights changed in place are not seen by the next matmul (training silently goes wrong).
  */
 const SUPPORTED = new Set(['cpu', 'native'])
+
+/** A vectorised Adam loop over Float32Arrays, with the JavaScript loop's arithmetic. */
+export type AdamLoop = (
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  beta1: number,
+  beta2: number,
+  rate: number,
+  epsilon: number
+) => void
+
+let nativeLoop: AdamLoop | null = null
+
+/** Set by ./native.ts when the addon loads (this module stays free of Node imports: the playground bundles it). */
+export function setNativeAdamLoop(loop: AdamLoop | null): void {
+  nativeLoop = loop
+}
+
+/** The loop `native` runs Adam with, if the addon has one. */
+export const nativeAdamLoop = (): AdamLoop | null => nativeLoop
 
 /** Updates `w`, `m` and `v` in place from gradient `g`; `false` (nothing changed) where it cannot. */
 export const adamInPlace: AdamKernel = (w, g, m, v, c) => {

@@ -19,6 +19,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { COPY_KERNELS, copyKernels } from './native-copy.ts'
 import { DNNL_KERNELS, dnnlKernels } from './native-dnnl.ts'
 import type { DnnlAddon } from './native-dnnl.ts'
+import { setNativeAdamLoop } from './adam.ts'
 import { registerConvKernels } from './native-conv.ts'
 import { registerDenseKernels } from './native-dense.ts'
 import { ELEMENTWISE_KERNELS, elementwiseKernels } from './native-elementwise.ts'
@@ -123,6 +124,7 @@ export function loadNativeAddon(): NativeAddon | null {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon
     loadError = null
     addon.setThreads(defaultThreads())
+    setNativeAdamLoop(addon.adam?.bind(addon) ?? null)
     // Opt-in (LOSS_ALGEBRA_NATIVE_MALLOC=1): keep freed tensor buffers in the malloc heap (glibc
     // mallopt), so that large tensors do not each get a fresh mmap whose pages fault on first
     // write. It makes native conv steps ~8% faster, but it is process-wide and made the `cpu`
@@ -134,9 +136,6 @@ export function loadNativeAddon(): NativeAddon | null {
   }
   return addon
 }
-
-/** The addon's Adam loop, once the addon has loaded and if it has one (./adam.ts). */
-export const nativeAdamLoop = (): NativeAddon['adam'] | null => addon?.adam ?? null
 
 /** Why the addon is unavailable (null once it has loaded). */
 export function nativeUnavailableReason(): string | null {
