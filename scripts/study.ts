@@ -164,6 +164,34 @@ const fillResults = (key: string, body: string): void => {
   writeFileSync(file, `${text.slice(0, i + open.length)}\n${body}\n${text.slice(j)}`)
 }
 
+const readJson = (file: string): Record<string, unknown> | null =>
+  existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : null
+
+/**
+ * A group's runs as their folders hold them now (`<label>-seed<n>/status.json` and `metrics.json`): a
+ * run redone by hand, or a group stopped part-way, counts as it stands. Unfinished runs count as failed.
+ */
+export const runsIn = (dir: string, labels: ReadonlyArray<string>): Array<Run> => {
+  if (!existsSync(dir)) return []
+  const folders = readdirSync(dir)
+  return labels.flatMap((label) =>
+    folders
+      .flatMap((f) => {
+        const m = /^(.*)-seed(\d+)$/.exec(f)
+        return m !== null && m[1] === label ? [Number(m[2])] : []
+      })
+      .sort((a, b) => a - b)
+      .map((seed): Run => {
+        const run = join(dir, `${label}-seed${seed}`)
+        const state = readJson(join(run, 'status.json'))?.state
+        const metrics = state === 'done' ? readJson(join(run, 'metrics.json')) : null
+        return metrics !== null
+          ? { label, seed, exit: 0, metrics }
+          : { label, seed, exit: 1, error: `not finished (${String(state ?? 'no status')})`, metrics: null }
+      })
+  )
+}
+
 const collect = (
   o: Options,
   variant: string,
@@ -173,22 +201,15 @@ const collect = (
   command: string,
   wallS: number | undefined
 ): void => {
-  const file = join(out, group, 'compare.json')
-  if (!existsSync(file)) {
-    console.error(`study: ${file} is missing; group ${group} did not run`)
+  const cmp = { runs: runsIn(join(out, group), groups[group]) }
+  if (cmp.runs.length === 0) {
+    console.error(`study: no runs in ${join(out, group)}; group ${group} did not run`)
     return
   }
-  const cmp = JSON.parse(readFileSync(file, 'utf8')) as { readonly runs: ReadonlyArray<Run> }
   mkdirSync(join(results, 'samples'), { recursive: true })
   // the ablations' baseline is the full model's row of the toy's own group (same seeds and steps)
   const toy = group.replace(/^ablations-/, '')
-  const base = join(out, toy, 'compare.json')
-  const baseline =
-    toy !== group && existsSync(base)
-      ? (JSON.parse(readFileSync(base, 'utf8')) as { readonly runs: ReadonlyArray<Run> }).runs.filter(
-          (r) => r.label === `alpha-gan-${toy}`
-        )
-      : []
+  const baseline = toy !== group ? runsIn(join(out, toy), [`alpha-gan-${toy}`]) : []
   const md = table(group, [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs])
   const timing = join(results, `${group}.json`)
   const previous = existsSync(timing)

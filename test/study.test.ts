@@ -4,7 +4,8 @@
  * model's game with exactly its one term removed or replaced; the table's mean ± sd skips failed runs.
  */
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
@@ -19,7 +20,7 @@ import { gameOf } from '../src/experiment/index.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 import { alphaGanObjective } from '../src/models/index.ts'
 import { compact, studyConfigs } from '../scripts/study-configs.ts'
-import { groups, table } from '../scripts/study.ts'
+import { groups, runsIn, table } from '../scripts/study.ts'
 
 const dir = join('examples', 'study')
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
@@ -122,5 +123,34 @@ describe('study table', () => {
     const md = table('grid', [run(1, 20, 0.5), run(2, 24, 0.7), run(3, 0, 0, 1)])
     assert.match(md, /\| m-grid \| 2\/3 \| 22\.0 ± 2\.8 \| 60\.0 ± 14\.1 \| 0\.15 ± 0\.07 \| 10 \|/)
     assert.match(table('ring', [run(1, 8, 1)]), /modes \/8/)
+  })
+})
+
+describe('study collect', () => {
+  it('reads each run as its folder holds it: done runs with their metrics, unfinished ones as failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'study-'))
+    try {
+      const run = (name: string, state: string, metrics?: object): void => {
+        mkdirSync(join(dir, name))
+        writeFileSync(join(dir, name, 'status.json'), JSON.stringify({ state, step: 10 }))
+        if (metrics !== undefined) writeFileSync(join(dir, name, 'metrics.json'), JSON.stringify(metrics))
+      }
+      run('gan-ring-seed2', 'done', { modes: 3 })
+      run('gan-ring-seed1', 'done', { modes: 5 })
+      run('alpha-gan-ring-seed1', 'running')
+      run('other-seed1', 'done', { modes: 1 })
+      const runs = runsIn(dir, ['gan-ring', 'alpha-gan-ring'])
+      assert.deepEqual(
+        runs.map((r) => [r.label, r.seed, r.exit, r.metrics?.modes]),
+        [
+          ['gan-ring', 1, 0, 5],
+          ['gan-ring', 2, 0, 3],
+          ['alpha-gan-ring', 1, 1, undefined]
+        ]
+      )
+      assert.match(runs[2].error ?? '', /not finished \(running\)/)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
   })
 })
