@@ -16,7 +16,7 @@ export interface Net {
    * may then apply the net once to several inputs stacked along the batch axis (./batching.ts).
    */
   readonly rowwise?: boolean
-  /** The most floats one row occupies in any layer, once known (after an `apply`); bounds how much batching stacks. */
+  /** The most floats one row occupies in any layer; bounds how much batching stacks (unknown: never stacked). */
   readonly rowFloats?: number
   /** `[B, ...input] → [B, ...output]`. Must be synchronous and free its intermediates under `tf.tidy`. */
   apply(x: tf.Tensor): tf.Tensor

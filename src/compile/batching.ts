@@ -98,7 +98,7 @@ export interface Batchable {
   provide(e: Expr, t: tf.Tensor): void
   /** Whether `net` may be applied to a stack of inputs (`Net.rowwise`). */
   rowwise(net: string): boolean
-  /** The most floats a row of `net` occupies in a layer (`Net.rowFloats`), if known. */
+  /** The most floats a row of `net` occupies in a layer (`Net.rowFloats`), if it says. */
   rowFloats(net: string): number | undefined
   /** Applies `net`. */
   apply(net: string, x: tf.Tensor): tf.Tensor
@@ -115,7 +115,8 @@ export const MAX_STACK_FLOATS = 1 << 20
 /**
  * Computes every application `term` reads into `ev`, one call per row-wise net and wave. Groups of
  * one node, nets that are not row-wise, and stacks whose widest layer would exceed MAX_STACK_FLOATS
- * (or is not known yet: a net's first application measures it) are left to the interpreter.
+ * (or whose net does not say how wide it is) are left to the interpreter. The choice depends on the
+ * game and the nets only, never on what ran before, so a resumed run computes what an unbroken one does.
  */
 export const prefetch = (ev: Batchable, term: Loss): void => {
   for (const wave of waves(applicationsOf(term))) {

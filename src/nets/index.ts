@@ -17,27 +17,21 @@ export const sequential = (
   input: Shape,
   output: Shape,
   layers: ReadonlyArray<Layer | ((x: tf.Tensor) => tf.Tensor)>,
-  /** Whether every layer and function maps rows independently (`Net.rowwise`); the dense, conv and deconv layers do. */
-  rowwise = false
+  /**
+   * Whether every layer and function maps rows independently, and the most floats a row occupies in
+   * any layer (`Net.rowwise`, `Net.rowFloats`): the compiler stacks a net's inputs only when both are given.
+   */
+  rows: { readonly rowwise?: boolean; readonly rowFloats?: number } = {}
 ): Net => {
   const variables = layers.flatMap((l) => (typeof l === 'function' ? [] : l.variables))
-  let widest: number | undefined
   return {
     signature: { input: [...input], output: [...output] },
     variables,
-    rowwise,
-    get rowFloats() {
-      return widest
-    },
+    ...rows,
     apply: (x) =>
       tf.tidy(() => {
         let h = tf.reshape(x, [x.shape[0], ...input])
-        let w = h.size / Math.max(1, x.shape[0])
-        for (const l of layers) {
-          h = typeof l === 'function' ? l(h) : l.apply(h)
-          w = Math.max(w, h.size / Math.max(1, x.shape[0]))
-        }
-        widest = w
+        for (const l of layers) h = typeof l === 'function' ? l(h) : l.apply(h)
         return tf.reshape(h, [x.shape[0], ...output])
       }),
     dispose: () => tf.dispose(variables as Array<tf.Variable>)
@@ -73,7 +67,7 @@ export const mlp = (sizes: ReadonlyArray<number>, o: MlpOptions = {}): Net => {
         seed * 101 + i
       )
     )
-  return sequential([sizes[0]], output, layers, true)
+  return sequential([sizes[0]], output, layers, { rowwise: true, rowFloats: Math.max(...sizes) })
 }
 
 export type Arch = 'mlp' | 'conv'
@@ -125,7 +119,10 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
         flat,
         dense(`${name}/${k}`, inner, size(output), o.out ?? 'linear', s + 11 + k)
       ],
-      true
+      {
+        rowwise: true,
+        rowFloats: Math.max(size(input), ...ch.map((c, i) => (size(input) / input[2] / 4 ** (i + 1)) * c))
+      }
     )
   }
   if (isImage(output)) {
@@ -142,7 +139,7 @@ export const convNet = (input: Shape, output: Shape, o: ConvOptions = {}): Net =
         (x) => tf.reshape(x, [x.shape[0], h, w, rev[0]]),
         ...rev.map((c, i) => deconv(`${name}/${i + 1}`, c, couts[i], i === k - 1 ? (o.out ?? 'tanh') : act, s + 22 + i))
       ],
-      true
+      { rowwise: true, rowFloats: Math.max(size(input), ...rev.map((c, i) => h * w * 4 ** i * c), size(output)) }
     )
   }
   throw new RangeError(
