@@ -100,19 +100,11 @@ export class Evaluation implements Batchable {
   ) {}
 
   expr(e: Expr): tf.Tensor {
-    const k = X.key(e)
-    let t = this.memo.get(k)
-    if (t === undefined) {
-      t = this.shared?.read(e, k)
-      if (t === undefined) {
-        t = this.compute(e)
-        this.shared?.write(e, k, t)
-      }
-      this.memo.set(k, t)
-    }
-    return t
+    if (!this.known(e)) this.provide(e, this.compute(e))
+    return this.memo.get(X.key(e))!
   }
 
+  /** Whether `e`'s value is memoised, or shared by an earlier player (then memoised now). */
   known(e: Expr): boolean {
     const k = X.key(e)
     if (this.memo.has(k)) return true
@@ -121,6 +113,7 @@ export class Evaluation implements Batchable {
     return t !== undefined
   }
 
+  /** Memoises `t` as `e`'s value and offers it to later players. */
   provide(e: Expr, t: tf.Tensor): void {
     const k = X.key(e)
     this.shared?.write(e, k, t)
