@@ -20,6 +20,7 @@ import { COPY_KERNELS, copyKernels } from './native-copy.ts'
 import { DNNL_KERNELS, dnnlKernels } from './native-dnnl.ts'
 import type { DnnlAddon } from './native-dnnl.ts'
 import { setNativeAdamLoop } from './adam.ts'
+import type { AdamLoop } from './adam.ts'
 import { registerConvKernels } from './native-conv.ts'
 import { registerDenseKernels } from './native-dense.ts'
 import { ELEMENTWISE_KERNELS, elementwiseKernels } from './native-elementwise.ts'
@@ -41,16 +42,7 @@ export interface NativeAddon extends DnnlAddon {
   reduceSum?: ElementwiseAddon['reduceSum']
   tuneMalloc?(mmapThreshold?: number, trimThreshold?: number): boolean
   /** Adam in place over Float32Arrays (native/src/elementwise.cc); absent from builds before it. */
-  adam?(
-    w: Float32Array,
-    g: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    beta1: number,
-    beta2: number,
-    rate: number,
-    epsilon: number
-  ): void
+  adam?: AdamLoop
 }
 
 export const NATIVE_BACKEND = 'native'
