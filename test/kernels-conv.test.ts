@@ -8,11 +8,12 @@ import { before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeKernelStats, nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
+import { nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
 import { convForward } from '../src/backend/native-conv.ts'
 import { denseForward } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
+import { assertClose, on, ran } from './native-compare.ts'
 import { uniformValues } from './values.ts'
 
 const SEED = 20261203
@@ -93,36 +94,10 @@ function secondOrder(p: Problem, i: Inputs): Array<tf.Tensor> {
   }
 }
 
-async function on(
-  backend: string,
-  p: Problem,
-  f: (p: Problem, i: Inputs) => Array<tf.Tensor>
-): Promise<Array<Float32Array>> {
-  assert.ok(await tf.setBackend(backend))
-  const out = tf.tidy(() => f(p, inputs(p)).map((t) => Float32Array.from(t.dataSync() as Float32Array)))
-  await tf.setBackend('cpu')
-  return out
-}
-
-function assertClose(got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
-  assert.equal(got.length, want.length, `${what}: number of outputs`)
-  want.forEach((w, k) => {
-    assert.equal(got[k].length, w.length, `${what}: output ${k} size`)
-    const scale = w.reduce((s, v) => Math.max(s, Math.abs(v)), 1)
-    w.forEach((v, j) => {
-      const err = Math.abs(got[k][j] - v)
-      if (!(err <= RTOL * scale))
-        assert.fail(`${what}: output ${k}[${j}] = ${got[k][j]}, cpu ${v} (|err| ${err} > ${RTOL} × ${scale})`)
-    })
-  })
-}
-
-const ran = (kernel: string): number => nativeKernelStats()[kernel]?.native ?? 0
-
 const check =
   (f: (p: Problem, i: Inputs) => Array<tf.Tensor>) =>
   async (p: Problem): Promise<void> =>
-    assertClose(await on('native', p, f), await on('cpu', p, f), JSON.stringify(p))
+    assertClose(await on('native', p, inputs, f), await on('cpu', p, inputs, f), JSON.stringify(p), RTOL)
 
 describe('fused conv layers (native) match the plain ops on cpu', () => {
   it('values and gradients for every activation; one FusedConv2D forward, LaDenseGrad backward', async (t) => {

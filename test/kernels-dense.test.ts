@@ -8,11 +8,12 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeKernelStats, nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
+import { nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
 import { denseForward, denseFused, setNativeFusedDense } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
 import { setNativeMinElements } from '../src/backend/native-util.ts'
+import { assertClose, on, ran } from './native-compare.ts'
 import { uniformValues } from './values.ts'
 
 const SEED = 20261202
@@ -97,38 +98,12 @@ function secondOrder(p: Problem, i: Inputs): Array<tf.Tensor> {
   }
 }
 
-async function on(
-  backend: string,
-  p: Problem,
-  f: (p: Problem, i: Inputs) => Array<tf.Tensor>
-): Promise<Array<Float32Array>> {
-  assert.ok(await tf.setBackend(backend))
-  const out = tf.tidy(() => f(p, inputs(p)).map((t) => Float32Array.from(t.dataSync() as Float32Array)))
-  await tf.setBackend('cpu')
-  return out
-}
-
-function assertClose(got: Array<Float32Array>, want: Array<Float32Array>, what: string): void {
-  assert.equal(got.length, want.length, `${what}: number of outputs`)
-  want.forEach((w, k) => {
-    assert.equal(got[k].length, w.length, `${what}: output ${k} size`)
-    const scale = w.reduce((s, v) => Math.max(s, Math.abs(v)), 1)
-    w.forEach((v, j) => {
-      const err = Math.abs(got[k][j] - v)
-      if (!(err <= RTOL * scale))
-        assert.fail(`${what}: output ${k}[${j}] = ${got[k][j]}, cpu ${v} (|err| ${err} > ${RTOL} × ${scale})`)
-    })
-  })
-}
-
-const ran = (kernel: string): number => nativeKernelStats()[kernel]?.native ?? 0
-
 const check =
   (f: (p: Problem, i: Inputs) => Array<tf.Tensor>) =>
   async (p: Problem): Promise<void> => {
-    const want = await on('cpu', p, f)
-    const got = await on('native', p, f)
-    assertClose(got, want, JSON.stringify(p))
+    const want = await on('cpu', p, inputs, f)
+    const got = await on('native', p, inputs, f)
+    assertClose(got, want, JSON.stringify(p), RTOL)
   }
 
 describe('fused dense layers (native) match the plain ops on cpu', () => {
@@ -172,9 +147,9 @@ describe('fused dense layers (native) match the plain ops on cpu', () => {
     for (const act of ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const) {
       const p: Problem = { rows: 7, n: 9, m: 8, act, act2: 'linear', seed: 23 }
       setNativeMinElements(0)
-      const addon = await on('native', p, firstOrder)
+      const addon = await on('native', p, inputs, firstOrder)
       setNativeMinElements(Infinity)
-      const typescript = await on('native', p, firstOrder)
+      const typescript = await on('native', p, inputs, firstOrder)
       setNativeMinElements(4096)
       assert.deepEqual(addon, typescript, act)
     }
