@@ -508,6 +508,10 @@ describe('the command line', () => {
     const metrics = JSON.parse(readFileSync(join(goodRun, 'metrics.json'), 'utf8'))
     assert.equal(metrics.totalModes, 8)
     assert.equal(metrics.step, 6)
+    assert.match(
+      goodLog,
+      new RegExp(`^modes captured ${metrics.modes}/8, high quality \\d+\\.\\d%, KL to uniform `, 'm')
+    )
     const sample = JSON.parse(readFileSync(join(goodRun, 'samples', 'step-000006.json'), 'utf8'))
     assert.equal(sample.points.length, 50)
     assert.equal(sample.modes.length, 8)

@@ -57,6 +57,24 @@ const report = async (dir: string): Promise<void> => {
   }
 }
 
+/**
+ * The line of mode coverage a finished run prints, from whichever mode metric it reported: the toys'
+ * (`modes` of `totalModes`, `highQuality`, `klToUniform`) or Stacked MNIST's (`modes` of 1000, `kl`);
+ * undefined when it reported neither.
+ */
+export const modesLine = (x: Readonly<Record<string, unknown>>): string | undefined => {
+  const num = (k: string): number | undefined => (typeof x[k] === 'number' ? (x[k] as number) : undefined)
+  const modes = num('modes')
+  if (modes === undefined) return undefined
+  const toy = [num('totalModes'), num('highQuality'), num('klToUniform')]
+  if (toy.every((v) => v !== undefined)) {
+    const [total, hq, kl] = toy as Array<number>
+    return `modes captured ${modes}/${total}, high quality ${(100 * hq).toFixed(1)}%, KL to uniform ${kl.toFixed(3)}`
+  }
+  const kl = num('kl')
+  return `modes captured ${modes}/1000${kl !== undefined ? `, KL to uniform ${kl.toFixed(3)}` : ''}`
+}
+
 /** Runs training in `dir` and sets the exit code from the outcome. */
 const trainIn = async (
   e: Experiment,
@@ -92,11 +110,8 @@ const trainIn = async (
   switch (outcome._tag) {
     case 'Done': {
       const x = outcome.metrics as Record<string, unknown>
-      if (typeof x.modes === 'number') {
-        out(
-          `modes captured ${x.modes}/${String(x.totalModes)}, high quality ${(100 * (x.highQuality as number)).toFixed(1)}%, KL to uniform ${(x.klToUniform as number).toFixed(3)}`
-        )
-      }
+      const modes = modesLine(x)
+      if (modes !== undefined) out(modes)
       out(`${String(x.msPerStep)} ms/step on ${String(x.backend)}; run folder ${dir}`)
       if (o.report !== false) await report(dir)
       if (o.json === true) out(JSON.stringify({ run: dir, ...x }))
