@@ -10,6 +10,8 @@
 import { createHash } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 
+import stableStringify from 'fast-json-stable-stringify'
+
 import type { Experiment } from '../experiment/types.ts'
 import { writeAtomic } from './files.ts'
 
@@ -53,24 +55,32 @@ export interface Checkpoint {
   >
 }
 
-/** The hash of what determines a run's trajectory (not its name, length, logging or evaluation). */
-export const configHash = (e: Experiment): string =>
-  createHash('sha256')
-    .update(
-      JSON.stringify({
-        seed: e.seed,
-        data: e.data,
-        latent: e.latent,
-        model: e.model,
-        game: e.game,
-        nets: e.nets,
-        batch: e.train.batch,
-        // only when not the default, so that checkpoints written before the field existed still match
-        ...(e.schedule !== 'alternating' ? { schedule: e.schedule } : {})
-      })
-    )
-    .digest('hex')
-    .slice(0, 16)
+/** What determines a run's trajectory (not its name, length, logging or evaluation). */
+const trajectory = (e: Experiment) => ({
+  seed: e.seed,
+  data: e.data,
+  latent: e.latent,
+  model: e.model,
+  game: e.game,
+  nets: e.nets,
+  batch: e.train.batch,
+  // only when not the default, so that checkpoints written before the field existed still match
+  ...(e.schedule !== 'alternating' ? { schedule: e.schedule } : {})
+})
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16)
+
+/**
+ * The hash of what determines a run's trajectory, over its canonical JSON (keys sorted): a config read
+ * back from a run folder may list a net's fields in another order than the one it was trained from.
+ */
+export const configHash = (e: Experiment): string => sha(stableStringify(trajectory(e)))
+
+/**
+ * The hash checkpoints carried before it was canonical (keys in the config's order), still accepted on
+ * resume; it changed with key order, so a conv net's config read back from its run folder missed it.
+ */
+export const legacyConfigHash = (e: Experiment): string => sha(JSON.stringify(trajectory(e)))
 
 export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   let offset = 0

@@ -12,7 +12,7 @@ import * as E from 'fp-ts/Either'
 import { decodeExperiment } from '../codec/experiment.ts'
 import type { Experiment } from '../experiment/types.ts'
 import type { Checkpoint } from './checkpoint.ts'
-import { configHash, loadCheckpoint } from './checkpoint.ts'
+import { configHash, legacyConfigHash, loadCheckpoint } from './checkpoint.ts'
 import { writeAtomic } from './files.ts'
 
 export const checkpointPath = (dir: string): string => join(dir, 'checkpoints', 'latest.ckpt')
@@ -54,7 +54,7 @@ export const readRunCheckpoint = async (dir: string, e: Experiment): Promise<Che
   } catch (e) {
     throw new RunFolderError(`${path}: corrupt checkpoint: ${(e as Error).message}`)
   }
-  if (c.config !== configHash(e)) {
+  if (c.config !== configHash(e) && c.config !== legacyConfigHash(e)) {
     throw new RunFolderError(
       `${path}: written for another config (hash ${c.config}, ${configPath(dir)} hashes to ${configHash(e)})`
     )
