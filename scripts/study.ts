@@ -8,6 +8,7 @@
  *   npm run study                                 # 5 seeds, the configs' steps, toys then Stacked MNIST
  *   npm run study -- --groups grid,ablations-grid --seeds 5 --steps 10000
  *   npm run study -- --groups grid --only alpha-gan,gan --seeds 2   # some configs of a group
+ *   npm run study -- --groups stacked-mnist --resume   # keep finished runs, continue killed ones
  *   npm run study -- --collect                    # rebuild the tables from runs already there
  * @since 0.1.0
  */
@@ -44,6 +45,8 @@ interface Options {
   readonly steps?: number
   readonly jobs?: number
   readonly collect: boolean
+  /** Keep finished runs, continue killed ones from their checkpoints (compare --resume); wall times add up. */
+  readonly resume: boolean
   /** Only these models or ablations (config names without the data suffix), where given. */
   readonly only?: ReadonlyArray<string>
 }
@@ -53,7 +56,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     const i = argv.indexOf(name)
     return i >= 0 ? argv[i + 1] : undefined
   }
-  const known = new Set(['--quick', '--collect', '--groups', '--seeds', '--steps', '--jobs', '--only'])
+  const known = new Set(['--quick', '--collect', '--resume', '--groups', '--seeds', '--steps', '--jobs', '--only'])
   for (const a of argv) {
     if (a.startsWith('--') && !known.has(a)) {
       console.error(`study: unknown option ${a} (known: ${[...known].join(', ')})`)
@@ -78,6 +81,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     steps: num(flag('--steps')) ?? (quick ? 1000 : undefined),
     jobs: num(flag('--jobs')),
     collect: argv.includes('--collect'),
+    resume: argv.includes('--resume'),
     ...(flag('--only') !== undefined ? { only: flag('--only')!.split(',') } : {})
   }
 }
@@ -215,10 +219,12 @@ const collect = (
   const previous = existsSync(timing)
     ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string })
     : {}
+  // a resumed call continues the previous one's runs, so their wall times add up
+  const total = wallS !== undefined && o.resume ? wallS + (previous.wallS ?? 0) : wallS
   const record = {
     group,
-    command: previous.command !== undefined && wallS === undefined ? previous.command : command,
-    wallS: wallS ?? previous.wallS ?? null,
+    command: previous.command !== undefined && (wallS === undefined || o.resume) ? previous.command : command,
+    wallS: total ?? previous.wallS ?? null,
     seeds: o.seeds,
     steps: o.steps ?? 'from the configs',
     runs: cmp.runs.map((r) => ({
@@ -289,7 +295,8 @@ const main = (): void => {
       ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
       ...(o.jobs !== undefined ? ['--jobs', String(o.jobs)] : []),
       '--out',
-      join(out, group)
+      join(out, group),
+      ...(o.resume ? ['--resume'] : [])
     ]
     const command = `loss-algebra ${args.join(' ')}`
     let wallS: number | undefined

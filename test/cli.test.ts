@@ -578,6 +578,78 @@ describe('the command line', () => {
         .toString() === 'PNG'
     )
   })
+  it('compare --resume keeps a finished run, continues a killed one from its checkpoint, starts the rest, and refuses a folder of another config', async () => {
+    const out = join(dir, 'cmp-resume')
+    const config = file(
+      'cr.json',
+      small({ name: 'cr', train: { steps: 20, batch: 16, logEvery: 1, evalEvery: 20, checkpointEvery: 3 } })
+    )
+    const run = (seed: number, killAfter?: (s: string) => boolean) =>
+      cli(
+        [
+          'train',
+          config,
+          '--seed',
+          String(seed),
+          '--name',
+          `cr-seed${seed}`,
+          '--out',
+          out,
+          '--backend',
+          'cpu',
+          '--no-report'
+        ],
+        killAfter !== undefined ? { killAfter } : {}
+      )
+    const [finished, killed] = await Promise.all([run(1), run(2, (s) => /step +8 /.test(s))])
+    assert.equal(finished.status, 0, finished.stderr)
+    assert.equal(killed.status, null, 'killed')
+    const kept = snapshot(join(out, 'cr-seed1'))
+    const lines = () =>
+      readFileSync(join(out, 'cr-seed2', 'losses.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+    // logged up to the checkpoint of step 6, with the time each took: a run trained again times them anew
+    const beforeKill = lines().slice(0, 6)
+    const args = ['compare', config, '--seeds', '3', '--backend', 'cpu', '--jobs', '1', '--no-report', '--out', out]
+    const r = await cli([...args, '--resume'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /compare: 3 runs, 1 at a time, into .* \(1 already finished, kept\)/)
+    assert.equal(snapshot(join(out, 'cr-seed1')), kept, 'the finished run is not trained again')
+    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'))
+    assert.deepEqual(
+      json.runs.map((x: { seed: number; exit: number }) => [x.seed, x.exit]),
+      [
+        [1, 0],
+        [2, 0],
+        [3, 0]
+      ]
+    )
+    assert.equal(
+      json.runs[0].metrics.modes,
+      JSON.parse(readFileSync(join(out, 'cr-seed1', 'metrics.json'), 'utf8')).modes
+    )
+    // the killed run went on from its checkpoint (not from step 0): every step logged once, up to 20
+    assert.deepEqual(
+      lines().map((l) => (JSON.parse(l) as { step: number }).step),
+      Array.from({ length: 20 }, (_, i) => i + 1)
+    )
+    assert.deepEqual(lines().slice(0, 6), beforeKill)
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'cr-seed2', 'status.json'), 'utf8')), {
+      state: 'done',
+      step: 20
+    })
+    assert.equal(JSON.parse(readFileSync(join(out, 'cr-seed3', 'config.json'), 'utf8')).seed, 3)
+    // another step count in the same folders: refused before anything runs, nothing written
+    const before = snapshot(out)
+    const other = await cli([...args, '--resume', '--steps', '30'])
+    assert.equal(other.status, 2)
+    assert.match(
+      other.stderr,
+      /compare --resume: .*cr-seed1 holds another config \(20 steps, .*this sweep asks 30 steps/
+    )
+    assert.equal(snapshot(out), before)
+  })
   it('stops a diverging run with player, term and step, exit 1, and keeps the last good checkpoint', async () => {
     const config = file(
       'blowup.json',

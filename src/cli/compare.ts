@@ -6,11 +6,12 @@
  * @since 0.1.0
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import type { Experiment } from '../experiment/index.ts'
 import { checkExperiment, knownModels, loadExperiment, runFolderFor, UsageError } from './load.ts'
 
 export interface CompareOptions {
@@ -21,6 +22,11 @@ export interface CompareOptions {
   readonly out: string
   /** false: the runs write no report (faster) */
   readonly report?: boolean
+  /**
+   * Keep the runs of `out` already finished with the same config and steps, continue those stopped or
+   * killed from their checkpoints, and start the rest; a run folder holding another config is refused.
+   */
+  readonly resume?: boolean
   readonly log: (line: string) => void
   readonly warn: (line: string) => void
 }
@@ -30,6 +36,8 @@ interface Job {
   readonly label: string
   readonly seed: number
   readonly args: ReadonlyArray<string>
+  /** the metrics of a run `--resume` found finished: nothing to run */
+  readonly done?: Readonly<Record<string, unknown>>
 }
 
 interface Result {
@@ -72,6 +80,41 @@ const runJob = (job: Job): Promise<Result> =>
     })
   })
 
+/**
+ * What `--resume` finds in a run folder: nothing (start it), a finished run of the same config and
+ * steps (its metrics), or a checkpoint of the same config to continue from. A folder holding another
+ * config or step count is refused: resuming it would mix two experiments under one label.
+ */
+const existingRun = async (
+  dir: string,
+  e: Experiment
+): Promise<{ readonly done?: Readonly<Record<string, unknown>>; readonly checkpoint?: boolean } | undefined> => {
+  if (!existsSync(join(dir, 'config.json'))) return undefined
+  const { readRunConfig, RunFolderError, checkpointPath } = await import('../run/folder.ts')
+  const { configHash } = await import('../run/checkpoint.ts')
+  let saved: Experiment
+  try {
+    saved = await readRunConfig(dir)
+  } catch (x) {
+    if (x instanceof RunFolderError) throw new UsageError(`compare --resume: ${x.message}`)
+    throw x
+  }
+  if (configHash(saved) !== configHash(e) || saved.train.steps !== e.train.steps)
+    throw new UsageError(
+      `compare --resume: ${dir} holds another config (${saved.train.steps} steps, hash ${configHash(saved)}; this sweep asks ${e.train.steps} steps, hash ${configHash(e)}); move it away or drop --resume to overwrite it`
+    )
+  const json = (file: string): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
+    } catch {
+      return undefined
+    }
+  }
+  const metrics = json('metrics.json')
+  if (json('status.json')?.state === 'done' && metrics?.step === e.train.steps) return { done: metrics }
+  return existsSync(checkpointPath(dir)) ? { checkpoint: true } : undefined
+}
+
 export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): Promise<number> => {
   const jobs: Array<Job> = []
   const labels = new Set<string>()
@@ -89,38 +132,51 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
     labels.add(e.name)
     for (let seed = 1; seed <= o.seeds; seed++) {
       const name = `${e.name}-seed${seed}`
-      runFolderFor(o.out, name, true)
+      const dir = runFolderFor(o.out, name, true)
+      const common = [
+        '--json',
+        ...(o.backend !== undefined ? ['--backend', o.backend] : []),
+        ...(o.report === false ? ['--no-report'] : [])
+      ]
+      const found = o.resume === true ? await existingRun(dir, { ...e, seed }) : undefined
       jobs.push({
         item,
         label: e.name,
         seed,
-        args: [
-          'train',
-          ...(isModel ? ['--model', item] : [item]),
-          '--seed',
-          String(seed),
-          '--name',
-          name,
-          '--out',
-          o.out,
-          '--overwrite',
-          '--json',
-          ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
-          ...(o.backend !== undefined ? ['--backend', o.backend] : []),
-          ...(o.report === false ? ['--no-report'] : [])
-        ]
+        ...(found?.done !== undefined ? { done: { run: dir, ...found.done } } : {}),
+        args:
+          found?.checkpoint === true
+            ? ['resume', dir, ...common]
+            : [
+                'train',
+                ...(isModel ? ['--model', item] : [item]),
+                '--seed',
+                String(seed),
+                '--name',
+                name,
+                '--out',
+                o.out,
+                '--overwrite',
+                ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
+                ...common
+              ]
       })
     }
   }
+  // seed-major, so that a sweep stopped part-way has seed 1 of every item before seed 2 of any
+  jobs.sort((a, b) => a.seed - b.seed)
   const width = Math.max(1, Math.min(o.jobs ?? availableParallelism(), jobs.length))
-  o.log(`compare: ${jobs.length} runs, ${width} at a time, into ${o.out}`)
+  const kept = jobs.filter((j) => j.done !== undefined).length
+  o.log(
+    `compare: ${jobs.length} runs, ${width} at a time, into ${o.out}${o.resume === true ? ` (${kept} already finished, kept)` : ''}`
+  )
   const results: Array<Result> = []
   let next = 0
   await Promise.all(
     Array.from({ length: width }, async () => {
       while (next < jobs.length) {
         const job = jobs[next++]
-        const r = await runJob(job)
+        const r: Result = job.done !== undefined ? { job, code: 0, metrics: job.done } : await runJob(job)
         o.log(
           `  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (${ending(r)})${r.error !== undefined ? `: ${r.error}` : ''}`}`
         )

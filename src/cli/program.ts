@@ -335,6 +335,10 @@ export const program = (
     .option('--jobs <n>', 'parallel processes (default: the number of cores)', positive)
     .option('--out <dir>', 'where the runs and the comparison go', 'runs/compare')
     .option('--no-report', "skip each run's HTML report")
+    .option(
+      '--resume',
+      'keep the runs in <out> already finished with the same config and steps, continue stopped or killed ones from their checkpoints'
+    )
     .action(
       async (
         items: ReadonlyArray<string>,
@@ -345,6 +349,7 @@ export const program = (
           jobs?: number
           out: string
           report: boolean
+          resume?: boolean
         }
       ) => {
         const { compare } = await import('./compare.ts')
