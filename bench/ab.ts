@@ -8,6 +8,8 @@
  *   --switch fused   native: fused dense layers (src/backend/native-dense.ts), switched per block
  *   --switch batch   any backend: batched net applications (src/compile/batching.ts), two compiled
  *                    steps from the same initial weights, one with `batchApplications: false`
+ *   --switch split   native: convolutions split across two threads (native/src/split.cc), switched
+ *                    per block; CPU time counts both threads, so wall time is the measure here
  *
  *   npx tsx bench/ab.ts --switch batch --backend wasm --models gan,alphaGan --archs mlp --steps 20 --rounds 6
  */
@@ -15,7 +17,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
-import { setNativeFusedDense } from '../src/backend/native.ts'
+import { setNativeFusedDense, setNativeSplit } from '../src/backend/native.ts'
 import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
@@ -39,8 +41,8 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-if (sw !== 'fused' && sw !== 'batch') {
-  console.error(`bench/ab.ts: --switch must be fused or batch, got "${sw}"`)
+if (sw !== 'fused' && sw !== 'batch' && sw !== 'split') {
+  console.error(`bench/ab.ts: --switch must be fused, batch or split, got "${sw}"`)
   process.exit(2)
 }
 await selectBackend(values.backend)
@@ -50,11 +52,20 @@ if (sw === 'fused' && !setNativeFusedDense(true)) {
   )
   process.exit(2)
 }
+if (sw === 'split' && setNativeSplit(true) === null) {
+  console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
+  process.exit(2)
+}
+/** Turns the switched setting on or off. */
+const set = (on: boolean): void => {
+  if (sw === 'fused') setNativeFusedDense(on)
+  else setNativeSplit(on)
+}
 
-/** The fused switch: one compiled step, the kernels switched before each of its steps. */
+/** The fused and split switches: one compiled step, the kernels switched before each of its steps. */
 const switched = (s: Stepper, on: boolean): Stepper => ({
   step: () => {
-    setNativeFusedDense(on)
+    set(on)
     s.step()
   },
   read: () => s.read(),
@@ -64,7 +75,7 @@ const switched = (s: Stepper, on: boolean): Stepper => ({
 /** Both sides of a model × arch, and what frees them. */
 const sides = (model: ModelName, arch: Arch, seed: number): { on: Stepper; off: Stepper; rows: Array<Row> } => {
   const schedule = values.schedule as StepSchedule
-  if (sw === 'fused') {
+  if (sw !== 'batch') {
     const row = makeRow(model, arch, seed, schedule)
     return { on: switched(row.compiled, true), off: switched(row.compiled, false), rows: [row] }
   }
@@ -125,7 +136,7 @@ for (const arch of values.archs.split(',') as Array<Arch>) {
         `${model.padEnd(9)} ${arch.padEnd(5)} ${`${pf.kernels} / ${pp.kernels}`.padStart(21)}  ${q(wall).padStart(33)}  ${q(cpu).padStart(33)}  ${median(cpuF).toFixed(1)} / ${median(cpuP).toFixed(1)}`
       )
     } finally {
-      if (sw === 'fused') setNativeFusedDense(true)
+      if (sw !== 'batch') set(true)
       for (const r of rows) r.dispose()
     }
   }

@@ -8,7 +8,7 @@ import { before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
+import { nativeUnavailableReason, registerNativeBackend, setNativeSplit } from '../src/backend/native.ts'
 import { convForward } from '../src/backend/native-conv.ts'
 import { denseForward } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
@@ -38,7 +38,8 @@ function need(t: TestContext): boolean {
 const problem = fc.record({
   n: fc.integer({ min: 1, max: 3 }),
   side: fc.constantFrom(2, 4, 6),
-  cin: fc.integer({ min: 1, max: 3 }),
+  // up to 6: backward data takes the col2im path at ≤ 4 input channels, oneDNN's above
+  cin: fc.integer({ min: 1, max: 6 }),
   cout: fc.integer({ min: 1, max: 4 }),
   act: fc.constantFrom<DenseActivation>('linear', 'relu', 'leakyRelu', 'tanh'),
   seed: fc.integer({ min: 1, max: 2 ** 30 })
@@ -129,4 +130,27 @@ describe('fused conv layers (native) match the plain ops on cpu', () => {
     tf.dispose(Object.values(i))
     await tf.setBackend('cpu')
   })
+})
+
+describe('convolutions split in two halves of the batch on two threads (native) match cpu', () => {
+  // every convolution of two or more examples splits (threshold 1 multiply-add), odd batches included
+  const split = problem.map((p) => ({ ...p, n: p.n + 1 + (p.seed % 3) }))
+  const splitting = async (t: TestContext, f: () => Promise<void>): Promise<void> => {
+    if (!need(t)) return
+    const before = setNativeSplit()
+    if (before === null) return void t.skip('this addon build cannot split')
+    setNativeSplit(true, 1)
+    try {
+      await f()
+      assert.ok(setNativeSplit()!.calls > before.calls, 'convolutions were split')
+    } finally {
+      setNativeSplit(before.on, before.minMacs)
+    }
+  }
+
+  it('values and gradients (forward, backward data, backward weights summed over both halves)', (t) =>
+    splitting(t, () => fc.assert(fc.asyncProperty(split, check(firstOrder)), { seed: SEED + 2, numRuns: RUNS })))
+
+  it('second-order gradients through split convolutions', (t) =>
+    splitting(t, () => fc.assert(fc.asyncProperty(split, check(secondOrder)), { seed: SEED + 3, numRuns: RUNS })))
 })

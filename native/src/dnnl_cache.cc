@@ -20,8 +20,9 @@ dnnl::engine& Eng() {
 
 namespace {
 
+// One stream per thread: split::Two runs primitives on the caller and its helper at once.
 dnnl::stream& Strm() {
-  static dnnl::stream s(Eng());
+  thread_local dnnl::stream s(Eng());
   return s;
 }
 

@@ -43,6 +43,17 @@ export interface NativeAddon extends DnnlAddon {
   tuneMalloc?(mmapThreshold?: number, trimThreshold?: number): boolean
   /** Adam in place over Float32Arrays (native/src/elementwise.cc); absent from builds before it. */
   adam?: AdamLoop
+  /** Convolutions split across the caller and a helper thread (native/src/split.cc); absent from builds before it. */
+  setSplit?(on?: boolean, minMacs?: number): NativeSplit
+}
+
+/** Whether convolutions split in two halves of their batch on two threads, from what size, and how often they did. */
+export interface NativeSplit {
+  readonly on: boolean
+  /** multiply-adds from which a convolution splits */
+  readonly minMacs: number
+  /** split calls so far */
+  readonly calls: number
 }
 
 export const NATIVE_BACKEND = 'native'
@@ -94,6 +105,18 @@ function defaultThreads(): number {
   return Number.isInteger(n) && n > 0 ? n : 1
 }
 
+/**
+ * Splits each convolution of at least `minMacs` multiply-adds (default 4·10⁶) in two halves of its
+ * batch, run at once on the caller's thread and a helper thread, each half single-threaded oneDNN
+ * (native/src/split.cc): both cores without OpenMP, whose static split waits for a thread another
+ * process holds. Only while oneDNN runs on one thread. On by default; LOSS_ALGEBRA_NATIVE_SPLIT=0
+ * turns it off at load. Without arguments, reports the setting and the split calls so far.
+ */
+export function setNativeSplit(on?: boolean, minMacs?: number): NativeSplit | null {
+  const lib = loadNativeAddon()
+  return lib?.setSplit?.(on, minMacs) ?? null
+}
+
 /** Sets oneDNN's thread count (drops the cached primitives when it changes); returns it. */
 export function setNativeThreads(n: number): number {
   const lib = loadNativeAddon()
@@ -116,6 +139,7 @@ export function loadNativeAddon(): NativeAddon | null {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon
     loadError = null
     addon.setThreads(defaultThreads())
+    addon.setSplit?.(process.env.LOSS_ALGEBRA_NATIVE_SPLIT !== '0')
     setNativeAdamLoop(addon.adam?.bind(addon) ?? null)
     // Opt-in (LOSS_ALGEBRA_NATIVE_MALLOC=1): keep freed tensor buffers in the malloc heap (glibc
     // mallopt), so that large tensors do not each get a fresh mmap whose pages fault on first

@@ -1,0 +1,117 @@
+// The helper thread behind split::Two (split.h). It sleeps on a condition variable between calls
+// (no spinning: a spinning helper steals the core another process, or the caller's next kernel,
+// needs), and parts are claimed under a mutex tagged with the call's generation, so a helper that
+// wakes late finds nothing left to claim instead of running a finished call's part.
+
+#include "split.h"
+
+#include <omp.h>
+
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace split {
+namespace {
+
+constexpr int kParts = 2;
+
+class Helper {
+ public:
+  Helper() {
+    // Never joined: the process may exit while it sleeps.
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Two(const std::function<void(int)>& part) {
+    uint64_t g;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      g = ++gen_;
+      job_ = &part;
+      next_ = 0;
+      finished_ = 0;
+      error_ = nullptr;
+    }
+    wake_.notify_one();
+    Work(g, part);
+    std::unique_lock<std::mutex> l(m_);
+    done_.wait(l, [&] { return finished_ == kParts; });
+    job_ = nullptr;
+    if (error_ != nullptr) std::rethrow_exception(error_);
+  }
+
+ private:
+  void Loop() {
+    // oneDNN inside a part runs on one thread, as on the caller (OpenMP's setting is per thread).
+    omp_set_num_threads(1);
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job;
+      uint64_t g;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        wake_.wait(l, [&] { return gen_ != seen && job_ != nullptr; });
+        seen = g = gen_;
+        job = job_;
+      }
+      Work(g, *job);
+    }
+  }
+
+  // Claims and runs parts of call `g` until none is left.
+  void Work(uint64_t g, const std::function<void(int)>& part) {
+    for (;;) {
+      int i;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        if (g != gen_ || next_ >= kParts) return;
+        i = next_++;
+      }
+      std::exception_ptr err = nullptr;
+      try {
+        part(i);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> l(m_);
+        if (err != nullptr && error_ == nullptr) error_ = err;
+        ++finished_;
+      }
+      done_.notify_all();
+    }
+  }
+
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  uint64_t gen_ = 0;
+  const std::function<void(int)>* job_ = nullptr;
+  int next_ = 0;
+  int finished_ = 0;
+  std::exception_ptr error_ = nullptr;
+};
+
+bool gEnabled = true;
+double gMinMacs = 4e6;
+double gCalls = 0;
+
+}  // namespace
+
+void Two(const std::function<void(int)>& part) {
+  static Helper* helper = new Helper();  // never destroyed: its thread outlives static destructors
+  ++gCalls;
+  helper->Two(part);
+}
+
+bool Worth(double macs) { return gEnabled && macs >= gMinMacs; }
+void Configure(bool on, double minMacs) {
+  gEnabled = on;
+  gMinMacs = minMacs;
+}
+bool Enabled() { return gEnabled; }
+double MinMacs() { return gMinMacs; }
+double Calls() { return gCalls; }
+
+}  // namespace split
