@@ -37,8 +37,10 @@ using dt = dnnl::memory::data_type;
 // ---------------------------------------------------------------------------------------------
 // Matmul: C[b] = act(op(A[b]) x op(B[b]) + bias), b over the broadcast batch.
 
-Entry* MatmulEntry(const int32_t* p, float alpha) {
-  const std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
+// `part` (1 or 2) keys apart the primitives of the two halves of a split call (see ConvEntry).
+Entry* MatmulEntry(const int32_t* p, float alpha, char part = 0) {
+  std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
+  if (part != 0) key.push_back(part);
   if (Entry* e = cache::Lookup(key)) return e;
   const memory::dim ba = p[kMmBatchA], bb = p[kMmBatchB], M = p[kMmM], K = p[kMmK], N = p[kMmN];
   const bool ta = p[kMmTransposeA] != 0, tb = p[kMmTransposeB] != 0, hasBias = p[kMmHasBias] != 0;
@@ -171,18 +173,24 @@ enum Operand { kX, kW, kY, kBias };
 // it took as long as the same layer with 32 (1.1 ms at batch 64 on 28x28, for 16x fewer
 // multiply-adds). Here dx is the columns dy.W^T (one matmul, [N.OH.OW, CO] x [CO, KH.KW.CI])
 // scattered back onto the image (col2im).
-constexpr int kCol2imMaxCi = 4;
+int gCol2imMaxCi = 4;  // setCol2imMaxChannels; 0 leaves every backward data to oneDNN
 
-bool UseCol2im(const int32_t* p) { return p[kConvCi] <= kCol2imMaxCi; }
+bool UseCol2im(const int32_t* p) { return p[kConvCi] <= gCol2imMaxCi; }
 
-void Col2imBackwardData(const int32_t* p, float* dy, float* w, float* dx) {
-  const int64_t N = p[kConvN], H = p[kConvH], W = p[kConvW], CI = p[kConvCi], OH = p[kConvOh], OW = p[kConvOw];
-  const int64_t CO = p[kConvCo], KH = p[kConvKh], KW = p[kConvKw], SH = p[kConvSh], SW = p[kConvSw];
-  const int64_t PT = p[kConvPadTop], PL = p[kConvPadLeft], M = N * OH * OW, KC = KH * KW * CI;
+// The matmul of col2im's columns for conv params `p` (the primitive of half `part` of a split call).
+Entry* Col2imMatmul(const int32_t* p, char part) {
+  const int64_t M = int64_t(p[kConvN]) * p[kConvOh] * p[kConvOw], KC = int64_t(p[kConvKh]) * p[kConvKw] * p[kConvCi];
   if (M > INT32_MAX || KC > INT32_MAX) throw std::runtime_error("conv too large for col2im");
   // filter HWIO is [KH.KW.CI, CO] row-major: the matmul's B transposed
-  const int32_t mp[kMatmulParamCount] = {1, 1, int32_t(M), int32_t(CO), int32_t(KC), 0, 1, 0, kActivationLinear};
-  Entry* e = MatmulEntry(mp, 0.f);
+  const int32_t mp[kMatmulParamCount] = {1, 1, int32_t(M), p[kConvCo], int32_t(KC), 0, 1, 0, kActivationLinear};
+  return MatmulEntry(mp, 0.f, part);
+}
+
+// dx of conv params `p` from dy through the matmul `e` (Col2imMatmul's), on the calling thread.
+void Col2imBackwardData(const int32_t* p, Entry* e, float* dy, float* w, float* dx) {
+  const int64_t N = p[kConvN], H = p[kConvH], W = p[kConvW], CI = p[kConvCi], OH = p[kConvOh], OW = p[kConvOw];
+  const int64_t KH = p[kConvKh], KW = p[kConvKw], SH = p[kConvSh], SW = p[kConvSw];
+  const int64_t PT = p[kConvPadTop], PL = p[kConvPadLeft], M = N * OH * OW, KC = KH * KW * CI;
   thread_local std::vector<float> cols;
   cols.resize(size_t(M * KC));
   cache::Run(*e, {dy, w, cols.data()});
@@ -233,12 +241,10 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
       used.push_back(operands[i]);
       ptrs.push_back(cache::F32(info[i + 1], sizes[operands[i]], kNames[operands[i]]));
     }
-    if (Op == 'd' && UseCol2im(p)) {
-      Col2imBackwardData(p, ptrs[0], ptrs[1], ptrs[2]);
-      return info.Env().Undefined();
-    }
+    const bool col2im = Op == 'd' && UseCol2im(p);
     if (!SplitWorth(p)) {
-      cache::Run(*ConvEntry(Op, p, alpha), std::vector<void*>(ptrs.begin(), ptrs.end()));
+      if (col2im) Col2imBackwardData(p, Col2imMatmul(p, 0), ptrs[0], ptrs[1], ptrs[2]);
+      else cache::Run(*ConvEntry(Op, p, alpha), std::vector<void*>(ptrs.begin(), ptrs.end()));
       return info.Env().Undefined();
     }
     // Two halves of the batch, each its own primitive. Per example, x and y are independent in the
@@ -248,7 +254,10 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
     std::vector<int32_t> q[2] = {std::vector<int32_t>(p, p + kConvParamCount), std::vector<int32_t>(p, p + kConvParamCount)};
     q[0][kConvN] = n0;
     q[1][kConvN] = p[kConvN] - n0;
-    Entry* e[2] = {ConvEntry(Op, q[0].data(), alpha, 1), ConvEntry(Op, q[1].data(), alpha, 2)};
+    Entry* e[2];
+    for (int half = 0; half < 2; ++half) {
+      e[half] = col2im ? Col2imMatmul(q[half].data(), char(half + 1)) : ConvEntry(Op, q[half].data(), alpha, char(half + 1));
+    }
     const size_t perExample[] = {sizes[kX] / p[kConvN], 0, sizes[kY] / p[kConvN], 0};
     thread_local std::vector<float> partial;  // the caller's: the helper reads it through `second`
     if (Op == 'w') partial.assign(sizes[kW], 0.f);
@@ -260,7 +269,12 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
         if (Op == 'w' && used[i] == kW && half == 1) base = second;
         at.push_back(base + (half == 1 ? n0 * perExample[used[i]] : 0));
       }
-      cache::Run(*e[half], at);
+      if (col2im) {
+        Col2imBackwardData(q[half].data(), e[half], static_cast<float*>(at[0]), static_cast<float*>(at[1]),
+                           static_cast<float*>(at[2]));
+      } else {
+        cache::Run(*e[half], at);
+      }
     });
     if (Op == 'w') {
       float* dw = ptrs.back();
@@ -326,6 +340,13 @@ Napi::Value SetSplit(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setCol2imMaxChannels(n?): backward data of convolutions with at most n input channels runs as a
+// matmul and col2im (0: none); returns the setting.
+Napi::Value SetCol2imMaxChannels(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) gCol2imMaxCi = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), gCol2imMaxCi);
+}
+
 Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   cache::Clear();
   return info.Env().Undefined();
@@ -340,6 +361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setSplit", Napi::Function::New(env, SetSplit));
+  exports.Set("setCol2imMaxChannels", Napi::Function::New(env, SetCol2imMaxChannels));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));
   RegisterElementwise(env, exports);
   return exports;

@@ -45,6 +45,8 @@ export interface NativeAddon extends DnnlAddon {
   adam?: AdamLoop
   /** Convolutions split across the caller and a helper thread (native/src/split.cc); absent from builds before it. */
   setSplit?(on?: boolean, minMacs?: number): NativeSplit
+  /** Backward data as matmul + col2im up to this many input channels (native/src/addon.cc); absent from builds before it. */
+  setCol2imMaxChannels?(n?: number): number
 }
 
 /** Whether convolutions split in two halves of their batch on two threads, from what size, and how often they did. */
@@ -115,6 +117,15 @@ function defaultThreads(): number {
 export function setNativeSplit(on?: boolean, minMacs?: number): NativeSplit | null {
   const lib = loadNativeAddon()
   return lib?.setSplit?.(on, minMacs) ?? null
+}
+
+/**
+ * Up to how many input channels a convolution's backward data (and so a transposed convolution) runs
+ * as one matmul and a col2im instead of oneDNN's kernel, which ran at a fraction of its rate on
+ * images of 1–4 channels (default 4; 0: never). Without an argument, reports it; null without the addon.
+ */
+export function setNativeCol2imMaxChannels(n?: number): number | null {
+  return loadNativeAddon()?.setCol2imMaxChannels?.(n) ?? null
 }
 
 /** Sets oneDNN's thread count (drops the cached primitives when it changes); returns it. */
