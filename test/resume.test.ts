@@ -154,3 +154,34 @@ for (const backend of testBackends) {
     }
   })
 }
+
+describe('step times', () => {
+  it('leave evaluation out: a run evaluating a costly sample every step reports the step time of one that does not', async () => {
+    const timed = async (samples: number, name: string) => {
+      const e = experiment('alphaGan', 8)
+      const r = await train(
+        { ...e, train: { ...e.train, evalEvery: 1 }, evaluation: { ...e.evaluation, samples } },
+        { dir: join(dir, name), backend: 'cpu', ...quiet }
+      )
+      assert.equal(r._tag, 'Done')
+      if (r._tag !== 'Done') throw new Error('not done')
+      const logged = readFileSync(join(dir, name, 'losses.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { ms: number }).ms)
+      return { reported: r.metrics.msPerStep as number, logged: Math.max(...logged) }
+    }
+    await useBackend('cpu')
+    const cheap = await timed(64, 'eval-cheap')
+    const t0 = performance.now()
+    const costly = await timed(40_000, 'eval-costly')
+    const evaluationPerStep = (performance.now() - t0) / 8 - costly.reported
+    // each of its 8 evaluations costs many steps, and none of it shows in the step times
+    assert.ok(
+      evaluationPerStep > 5 * cheap.reported,
+      `evaluation ${evaluationPerStep} ms vs a step ${cheap.reported} ms`
+    )
+    assert.ok(costly.reported < 3 * cheap.reported + 2, `${costly.reported} vs ${cheap.reported} ms/step`)
+    assert.ok(costly.logged < 3 * cheap.logged + 2, `logged ${costly.logged} vs ${cheap.logged} ms/step`)
+  })
+})

@@ -81,6 +81,18 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
   let t0 = performance.now()
   let since = s.step
   const started = performance.now()
+  // evaluation time, left out of the step times logged and reported
+  let evaluating = 0
+  const evaluate = async () => {
+    const e0 = performance.now()
+    try {
+      return await evaluateInto(s, dir)
+    } finally {
+      const d = performance.now() - e0
+      evaluating += d
+      t0 += d
+    }
+  }
   const startStep = s.step
   const checkpoint = async () => {
     if (report !== undefined) await readValues(report)
@@ -109,7 +121,7 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
         }
         if (s.step % e.train.checkpointEvery === 0 || s.step === total) await checkpoint()
         if (s.step % e.train.evalEvery === 0 || s.step === total) {
-          await evaluateInto(s, dir)
+          await evaluate()
           lastEval = s.step
         }
       }
@@ -144,14 +156,14 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
       }
     }
     o.progress?.stop()
-    const metrics = lastEval === s.step ? undefined : await evaluateInto(s, dir)
+    const metrics = lastEval === s.step ? undefined : await evaluate()
     const last = metrics ?? (await lastMetrics(dir))
     const ran = s.step - startStep
     const final = {
       ...last,
       step: s.step,
       backend: s.backend.name,
-      msPerStep: ran > 0 ? +((performance.now() - started) / ran).toFixed(3) : null,
+      msPerStep: ran > 0 ? +((performance.now() - started - evaluating) / ran).toFixed(3) : null,
       losses
     }
     await writeJson(join(dir, 'metrics.json'), final)
