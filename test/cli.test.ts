@@ -616,6 +616,7 @@ describe('the command line', () => {
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /compare: 3 runs, 1 at a time, into .* \(1 already finished, kept\)/)
     assert.equal(snapshot(join(out, 'cr-seed1')), kept, 'the finished run is not trained again')
+    assert.match(r.stdout, /cr seed 1: kept \(finished before\)\n.*cr seed 2: done\n.*cr seed 3: done/s)
     const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'))
     assert.deepEqual(
       json.runs.map((x: { seed: number; exit: number }) => [x.seed, x.exit]),

@@ -178,7 +178,7 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
         const job = jobs[next++]
         const r: Result = job.done !== undefined ? { job, code: 0, metrics: job.done } : await runJob(job)
         o.log(
-          `  ${job.label} seed ${job.seed}: ${r.code === 0 ? 'done' : `failed (${ending(r)})${r.error !== undefined ? `: ${r.error}` : ''}`}`
+          `  ${job.label} seed ${job.seed}: ${job.done !== undefined ? 'kept (finished before)' : r.code === 0 ? 'done' : `failed (${ending(r)})${r.error !== undefined ? `: ${r.error}` : ''}`}`
         )
         results.push(r)
       }
