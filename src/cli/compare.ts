@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -90,8 +90,10 @@ const existingRun = async (
   e: Experiment
 ): Promise<{ readonly done?: Readonly<Record<string, unknown>>; readonly checkpoint?: boolean } | undefined> => {
   if (!existsSync(join(dir, 'config.json'))) return undefined
-  const { readRunConfig, RunFolderError, checkpointPath } = await import('../run/folder.ts')
+  const { readRunConfig, RunFolderError } = await import('../run/folder.ts')
   const { configHash } = await import('../run/checkpoint.ts')
+  // what a sweep reads of its run folders (src/sweep/child.ts), here checked against the config first
+  const { checkpointStep, readJson, readStatus } = await import('../sweep/child.ts')
   let saved: Experiment
   try {
     saved = await readRunConfig(dir)
@@ -103,16 +105,16 @@ const existingRun = async (
     throw new UsageError(
       `compare --resume: ${dir} holds another config (${saved.train.steps} steps, hash ${configHash(saved)}; this sweep asks ${e.train.steps} steps, hash ${configHash(e)}); move it away or drop --resume to overwrite it`
     )
-  const json = (file: string): Record<string, unknown> | undefined => {
-    try {
-      return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
-    } catch {
-      return undefined
-    }
-  }
-  const metrics = json('metrics.json')
-  if (json('status.json')?.state === 'done' && metrics?.step === e.train.steps) return { done: metrics }
-  return existsSync(checkpointPath(dir)) ? { checkpoint: true } : undefined
+  const metrics = await readJson(join(dir, 'metrics.json'))
+  const finished = (await readStatus(dir))?.state === 'done'
+  if (
+    finished &&
+    typeof metrics === 'object' &&
+    metrics !== null &&
+    (metrics as { step?: unknown }).step === e.train.steps
+  )
+    return { done: metrics as Readonly<Record<string, unknown>> }
+  return (await checkpointStep(dir)) !== undefined ? { checkpoint: true } : undefined
 }
 
 export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): Promise<number> => {

@@ -68,7 +68,8 @@ export const cliArgv = (args: ReadonlyArray<string>): ReadonlyArray<string> => [
   ...args
 ]
 
-const readJson = async (path: string): Promise<unknown> => {
+/** A JSON file's value; undefined when it is missing or unreadable. */
+export const readJson = async (path: string): Promise<unknown> => {
   try {
     return JSON.parse(await readFile(path, 'utf8'))
   } catch {
