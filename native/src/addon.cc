@@ -241,10 +241,20 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
       used.push_back(operands[i]);
       ptrs.push_back(cache::F32(info[i + 1], sizes[operands[i]], kNames[operands[i]]));
     }
+    // One part (the whole batch, or a half of a split call) through col2im or oneDNN.
     const bool col2im = Op == 'd' && UseCol2im(p);
+    auto entryFor = [&](const int32_t* q, char part) {
+      return col2im ? Col2imMatmul(q, part) : ConvEntry(Op, q, alpha, part);
+    };
+    auto run = [&](const int32_t* q, Entry* e, const std::vector<void*>& at) {
+      if (col2im) {
+        Col2imBackwardData(q, e, static_cast<float*>(at[0]), static_cast<float*>(at[1]), static_cast<float*>(at[2]));
+      } else {
+        cache::Run(*e, at);
+      }
+    };
     if (!SplitWorth(p)) {
-      if (col2im) Col2imBackwardData(p, Col2imMatmul(p, 0), ptrs[0], ptrs[1], ptrs[2]);
-      else cache::Run(*ConvEntry(Op, p, alpha), std::vector<void*>(ptrs.begin(), ptrs.end()));
+      run(p, entryFor(p, 0), std::vector<void*>(ptrs.begin(), ptrs.end()));
       return info.Env().Undefined();
     }
     // Two halves of the batch, each its own primitive. Per example, x and y are independent in the
@@ -255,12 +265,10 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
     q[0][kConvN] = n0;
     q[1][kConvN] = p[kConvN] - n0;
     Entry* e[2];
-    for (int half = 0; half < 2; ++half) {
-      e[half] = col2im ? Col2imMatmul(q[half].data(), char(half + 1)) : ConvEntry(Op, q[half].data(), alpha, char(half + 1));
-    }
+    for (int half = 0; half < 2; ++half) e[half] = entryFor(q[half].data(), char(half + 1));
     const size_t perExample[] = {sizes[kX] / p[kConvN], 0, sizes[kY] / p[kConvN], 0};
     thread_local std::vector<float> partial;  // the caller's: the helper reads it through `second`
-    if (Op == 'w') partial.assign(sizes[kW], 0.f);
+    if (Op == 'w') partial.resize(sizes[kW]);  // written whole by the second half's primitive
     float* second = partial.data();
     split::Two([&](int half) {
       std::vector<void*> at;
@@ -269,12 +277,7 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
         if (Op == 'w' && used[i] == kW && half == 1) base = second;
         at.push_back(base + (half == 1 ? n0 * perExample[used[i]] : 0));
       }
-      if (col2im) {
-        Col2imBackwardData(q[half].data(), e[half], static_cast<float*>(at[0]), static_cast<float*>(at[1]),
-                           static_cast<float*>(at[2]));
-      } else {
-        cache::Run(*e[half], at);
-      }
+      run(q[half].data(), e[half], at);
     });
     if (Op == 'w') {
       float* dw = ptrs.back();
