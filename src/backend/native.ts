@@ -119,15 +119,6 @@ export function setNativeSplit(on?: boolean, minMacs?: number): NativeSplit | nu
   return lib?.setSplit?.(on, minMacs) ?? null
 }
 
-/**
- * Up to how many input channels a convolution's backward data (and so a transposed convolution) runs
- * as one matmul and a col2im instead of oneDNN's kernel, which ran at a fraction of its rate on
- * images of 1–4 channels (default 4; 0: never). Without an argument, reports it; null without the addon.
- */
-export function setNativeCol2imMaxChannels(n?: number): number | null {
-  return loadNativeAddon()?.setCol2imMaxChannels?.(n) ?? null
-}
-
 /** Sets oneDNN's thread count (drops the cached primitives when it changes); returns it. */
 export function setNativeThreads(n: number): number {
   const lib = loadNativeAddon()
