@@ -10,6 +10,9 @@
  *                    steps from the same initial weights, one with `batchApplications: false`
  *   --switch split   native: convolutions split across two threads (native/src/split.cc), switched
  *                    per block; CPU time counts both threads, so wall time is the measure here
+ *   --switch parallel any backend: the compiled step split over this thread and a worker thread
+ *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
+ *                    both threads, so wall time is the measure here
  *
  *   npx tsx bench/ab.ts --switch batch --backend wasm --models gan,alphaGan --archs mlp --steps 20 --rounds 6
  */
@@ -24,7 +27,7 @@ import type { Arch } from '../src/nets/index.ts'
 import { profileStep } from './profile.ts'
 import { median } from './stats.ts'
 import { makeRow } from './setup.ts'
-import type { Row, Stepper } from './setup.ts'
+import type { Row, RowOptions, Stepper } from './setup.ts'
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +44,8 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-if (sw !== 'fused' && sw !== 'batch' && sw !== 'split') {
-  console.error(`bench/ab.ts: --switch must be fused, batch or split, got "${sw}"`)
+if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel') {
+  console.error(`bench/ab.ts: --switch must be fused, batch, split or parallel, got "${sw}"`)
   process.exit(2)
 }
 await selectBackend(values.backend)
@@ -73,15 +76,20 @@ const switched = (s: Stepper, on: boolean): Stepper => ({
 })
 
 /** Both sides of a model × arch, and what frees them. */
-const sides = (model: ModelName, arch: Arch, seed: number): { on: Stepper; off: Stepper; rows: Array<Row> } => {
+const sides = async (
+  model: ModelName,
+  arch: Arch,
+  seed: number
+): Promise<{ on: Stepper; off: Stepper; rows: Array<Row> }> => {
   const schedule = values.schedule as StepSchedule
-  if (sw !== 'batch') {
-    const row = makeRow(model, arch, seed, schedule)
-    return { on: switched(row.compiled, true), off: switched(row.compiled, false), rows: [row] }
+  if (sw === 'batch' || sw === 'parallel') {
+    const options = (on: boolean): RowOptions => (sw === 'batch' ? { batchApplications: on } : { parts: on ? 2 : 1 })
+    const on = await makeRow(model, arch, seed, schedule, options(true))
+    const off = await makeRow(model, arch, seed, schedule, options(false))
+    return { on: on.compiled, off: off.compiled, rows: [on, off] }
   }
-  const on = makeRow(model, arch, seed, schedule, { batchApplications: true })
-  const off = makeRow(model, arch, seed, schedule, { batchApplications: false })
-  return { on: on.compiled, off: off.compiled, rows: [on, off] }
+  const row = await makeRow(model, arch, seed, schedule)
+  return { on: switched(row.compiled, true), off: switched(row.compiled, false), rows: [row] }
 }
 
 /** One block of `n` steps: wall ms and process CPU ms (user + system) per step. */
@@ -102,7 +110,7 @@ console.log(
 )
 for (const arch of values.archs.split(',') as Array<Arch>) {
   for (const model of values.models.split(',') as Array<ModelName>) {
-    const { on: fused, off: plain, rows } = sides(model, arch, Number(values.seed))
+    const { on: fused, off: plain, rows } = await sides(model, arch, Number(values.seed))
     const cycle = rows[0].cycle
     try {
       for (let i = 0; i < Number(values.warmup) * cycle; i++) {
@@ -136,7 +144,7 @@ for (const arch of values.archs.split(',') as Array<Arch>) {
         `${model.padEnd(9)} ${arch.padEnd(5)} ${`${pf.kernels} / ${pp.kernels}`.padStart(21)}  ${q(wall).padStart(33)}  ${q(cpu).padStart(33)}  ${median(cpuF).toFixed(1)} / ${median(cpuP).toFixed(1)}`
       )
     } finally {
-      if (sw !== 'batch') set(true)
+      if (sw === 'fused' || sw === 'split') set(true)
       for (const r of rows) r.dispose()
     }
   }

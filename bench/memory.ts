@@ -57,7 +57,7 @@ export const memoryRun = async (
   onPoint?: (p: MemoryPoint) => void,
   schedule: StepSchedule = 'alternating'
 ): Promise<MemoryReport> => {
-  const row = makeRow(model, arch, seed, schedule)
+  const row = await makeRow(model, arch, seed, schedule)
   const at = new Set(checkpoints(steps))
   const points: Array<MemoryPoint> = []
   try {

@@ -79,6 +79,7 @@ interface Options {
   readonly memorySteps: number
   readonly profile?: boolean
   readonly seed: number
+  readonly parts: number
   readonly schedule: Array<StepSchedule>
 }
 
@@ -141,6 +142,14 @@ const program = new Command('bench')
       .default([...SCHEDULES], 'both')
   )
   .addOption(
+    new Option(
+      '--parts <n>',
+      'split the compiled step data-parallel over n threads (src/run/parallel.ts); the hand-written step stays on one, so overhead then reads as the speed-up'
+    )
+      .argParser(positiveInt)
+      .default(1)
+  )
+  .addOption(
     new Option('--seed <n>', 'seed of weights, data and draws (not 0: tfjs reads seed 0 as "unseeded")')
       .argParser(positiveInt)
       .default(1)
@@ -155,6 +164,8 @@ interface Result {
   readonly arch: Arch
   readonly backend: string
   readonly schedule: StepSchedule
+  /** Threads the compiled step was split over (`--parts`). */
+  readonly parts: number
   readonly ms: number | null
   readonly handwritten_ms: number | null
   readonly overhead: number | null
@@ -188,7 +199,7 @@ const printTable = (rows: ReadonlyArray<Result>): void => {
       rows.map((r) => [
         r.model,
         r.arch,
-        r.backend,
+        r.parts > 1 ? `${r.backend} ×${r.parts}` : r.backend,
         r.schedule,
         r.error !== undefined ? `error: ${r.error.slice(0, 60)}` : fmt(r.ms),
         fmt(r.handwritten_ms),
@@ -261,7 +272,7 @@ const benchRow = async (
     peer !== null && peerModel !== undefined ? runPeer(peer, peerModel, arch, peerSteps) : 'no peer'
 
   const peerBefore = peerRun()
-  const row = makeRow(model, arch, opts.seed, schedule)
+  const row = await makeRow(model, arch, opts.seed, schedule, { parts: opts.parts })
   try {
     // The first step of both sides, from the same weights and prior draw: the same losses (a check
     // that the two sides compute the same step), except where they draw extra noise differently.
@@ -286,6 +297,7 @@ const benchRow = async (
       arch,
       backend,
       schedule,
+      parts: opts.parts,
       ms: round(t.medianA),
       handwritten_ms: round(t.medianB),
       overhead: round(t.medianA / t.medianB),
@@ -334,7 +346,7 @@ const header = (peer: Peer | string | null): void => {
 
 /** ms per compiled step of `model` (mlp) on the current backend, after one warm-up step. */
 const quickTime = async (model: ModelName, seed: number, steps = 3): Promise<number> => {
-  const row = makeRow(model, 'mlp', seed)
+  const row = await makeRow(model, 'mlp', seed)
   try {
     row.compiled.step()
     await row.compiled.read()
@@ -448,6 +460,7 @@ const main = async (): Promise<void> => {
               arch,
               backend,
               schedule,
+              parts: opts.parts,
               ms: null,
               handwritten_ms: null,
               overhead: null,

@@ -14,6 +14,7 @@ import { models } from '../src/models/index.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
 import { disposeAll, referenceNets, Z_DIM } from '../src/nets/index.ts'
+import { compileParallel, srcModule } from '../src/run/parallel.ts'
 import { handwritten } from './handwritten.ts'
 import type { HandwrittenStep, Nets } from './handwritten.ts'
 
@@ -81,14 +82,22 @@ const readAll = async (
   return out
 }
 
-/** Builds both steps of a row on the current backend, from the same initial weights (`seed`). */
-export const makeRow = (
+export interface RowOptions extends Pick<CompileOptions, 'batchApplications'> {
+  /** The compiled side split over this many parts, one per thread (src/run/parallel.ts); default 1. */
+  readonly parts?: number
+}
+
+/**
+ * Builds both steps of a row on the current backend, from the same initial weights (`seed`); with
+ * `parts` ≥ 2 the compiled step is data parallel over worker threads.
+ */
+export const makeRow = async (
   model: ModelName,
   arch: Arch,
   seed: number,
   schedule: StepSchedule = 'alternating',
-  options: Pick<CompileOptions, 'batchApplications'> = {}
-): Row => {
+  options: RowOptions = {}
+): Promise<Row> => {
   const netsA = referenceNets(arch, { encOut: encOut(model), seed })
   const netsB = referenceNets(arch, { encOut: encOut(model), seed })
   const x = dataBatch(seed)
@@ -98,7 +107,16 @@ export const makeRow = (
   let hand: HandwrittenStep | undefined
   try {
     const kernels = stepKernels(tf.getBackend())
-    compiledGame = compileGame(game, netsA, { seed, kernels, ...options })
+    const { parts = 1, batchApplications } = options
+    compiledGame =
+      parts > 1
+        ? await compileParallel(
+            game,
+            netsA,
+            { module: srcModule('nets/index'), name: 'referenceNets', args: [arch, { encOut: encOut(model), seed }] },
+            { parts, backend: tf.getBackend(), seed, kernels, batchApplications }
+          )
+        : compileGame(game, netsA, { seed, kernels, batchApplications })
     hand = handwritten(model, netsB, { seed, kernels })
   } catch (e) {
     compiledGame?.dispose()

@@ -33,8 +33,8 @@ export interface Draw {
 /** The compiler's per-step environment, keeping a copy of every draw it hands out. */
 export class RecordingEnv extends StepEnv {
   readonly drawn = new Map<string, tf.Tensor>()
-  override draw(id: string, make: (seed: number) => tf.Tensor): tf.Tensor {
-    const t = super.draw(id, make)
+  override draw(id: string, kind: 'normal' | 'uniform', shape: ReadonlyArray<number>): tf.Tensor {
+    const t = super.draw(id, kind, shape)
     this.drawn.set(id, t)
     return t
   }

@@ -29,6 +29,22 @@ const integer = (v: string): number => {
   return n
 }
 
+const threadsOption = () =>
+  new Option(
+    '--threads <n>',
+    'split each batch over n threads (data parallel: the same step, its parts computed at once; pays on wasm with conv nets)'
+  )
+    .argParser(positive)
+    .default(1)
+
+/** A batch that `threads` does not divide is a usage error (exit 2), before anything is written. */
+const checkThreads = (e: Experiment, threads: number, where: string): void => {
+  if (e.train.batch % threads !== 0)
+    throw new UsageError(
+      `--threads ${threads}: ${where}'s train.batch ${e.train.batch} does not split into ${threads} equal parts`
+    )
+}
+
 const backendOption = () =>
   new Option('--backend <name>', "tfjs backend (default: the config's, else the fastest that runs the game)").choices(
     BACKENDS
@@ -81,6 +97,7 @@ const trainIn = async (
   dir: string,
   o: {
     backend?: string
+    threads?: number
     json?: boolean
     report?: boolean
     fresh: boolean
@@ -99,6 +116,7 @@ const trainIn = async (
   const outcome = await m.train(e, {
     dir,
     backend: o.backend,
+    threads: o.threads,
     checkpoint: o.resumeFrom,
     replace: o.fresh,
     log: out,
@@ -154,6 +172,7 @@ export const program = (
     .argument('[config]', 'experiment config (JSON)')
     .option('--model <name>', `train a built-in model with its defaults (${knownModels.join(', ')})`)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--steps <n>', 'override train.steps', positive)
     .option('--seed <n>', 'override the seed', integer)
     .option('--name <name>', 'override the run name')
@@ -167,6 +186,7 @@ export const program = (
         o: {
           model?: string
           backend?: string
+          threads: number
           steps?: number
           seed?: number
           name?: string
@@ -180,9 +200,11 @@ export const program = (
         if (o.name !== undefined && !/^[A-Za-z0-9][\w.+-]{0,99}$/.test(o.name))
           throw new UsageError(`--name ${o.name}: use letters, digits, ".", "_", "+", "-"`)
         checkExperiment(e, config ?? 'the config')
+        checkThreads(e, o.threads, config ?? 'the config')
         const dir = runFolderFor(o.out, e.name, o.overwrite === true)
         await trainIn(e, dir, {
           backend: e.backend,
+          threads: o.threads,
           json: o.json,
           report: o.report,
           fresh: true
@@ -196,30 +218,38 @@ export const program = (
     .argument('<run>', 'run folder')
     .option('--steps <n>', 'train up to this many steps in all', positive)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'print the final metrics as one JSON line')
     .option('--no-report', 'skip the HTML report and its pictures')
-    .action(async (run: string, o: { steps?: number; backend?: string; json?: boolean; report: boolean }) => {
-      const { readRunConfig, readRunCheckpoint, RunFolderError } = await import('../run/folder.ts')
-      try {
-        const saved = await readRunConfig(run)
-        const e: Experiment = o.steps === undefined ? saved : { ...saved, train: { ...saved.train, steps: o.steps } }
-        const ck = await readRunCheckpoint(run, e)
-        if (ck.step >= e.train.steps) {
-          out(`${run}: already at step ${ck.step} of ${e.train.steps}; nothing to do (pass --steps to train further)`)
-          return
+    .action(
+      async (
+        run: string,
+        o: { steps?: number; backend?: string; threads: number; json?: boolean; report: boolean }
+      ) => {
+        const { readRunConfig, readRunCheckpoint, RunFolderError } = await import('../run/folder.ts')
+        try {
+          const saved = await readRunConfig(run)
+          const e: Experiment = o.steps === undefined ? saved : { ...saved, train: { ...saved.train, steps: o.steps } }
+          const ck = await readRunCheckpoint(run, e)
+          if (ck.step >= e.train.steps) {
+            out(`${run}: already at step ${ck.step} of ${e.train.steps}; nothing to do (pass --steps to train further)`)
+            return
+          }
+          checkThreads(e, o.threads, run)
+          await trainIn(e, run, {
+            backend: o.backend ?? e.backend,
+            threads: o.threads,
+            json: o.json,
+            report: o.report,
+            fresh: false,
+            resumeFrom: ck
+          })
+        } catch (x) {
+          if (x instanceof RunFolderError) throw new UsageError(x.message)
+          throw x
         }
-        await trainIn(e, run, {
-          backend: o.backend ?? e.backend,
-          json: o.json,
-          report: o.report,
-          fresh: false,
-          resumeFrom: ck
-        })
-      } catch (x) {
-        if (x instanceof RunFolderError) throw new UsageError(x.message)
-        throw x
       }
-    })
+    )
 
   /** A run's config, checkpoint and live session (nets restored). */
   const openRun = async (run: string, backend: string | undefined) => {

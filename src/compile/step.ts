@@ -11,7 +11,8 @@ import { checkOrThrow } from '../core/Check.ts'
 import type { Game, Player } from '../core/Game.ts'
 import { shapeEquals, size, steps } from '../core/Game.ts'
 import { prefetch } from './batching.ts'
-import { drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
+import { drawRows, drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
+import type { Rows } from './term.ts'
 import { registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 import type { Updater } from './optim.ts'
@@ -52,6 +53,32 @@ export interface CompileOptions {
    * Default: on, unless the environment sets `LOSS_ALGEBRA_BATCH_APPLY=0`.
    */
   readonly batchApplications?: boolean
+  /**
+   * Data parallel: this compiled game computes one part of each batch (`rows`), and `exchange` joins
+   * the parts at every update (src/run/parallel.ts). Every part draws the whole batch's noise and
+   * keeps its rows, so the parts together compute the step on the whole batch (a law:
+   * test/parallel.test.ts).
+   */
+  readonly shard?: Shard
+}
+
+/** How the parts of a data-parallel step meet at each update (see `CompileOptions.shard`). */
+export interface Shard {
+  readonly rows: Rows
+  /**
+   * A player's gradients (in its variables' order, `null` where none reaches) and loss on this part.
+   * The part that applies updates gets back the mean over all parts (new tensors, its to dispose);
+   * the others get `null`.
+   */
+  combine(
+    player: number,
+    grads: ReadonlyArray<tf.Tensor | null>,
+    value: tf.Scalar
+  ): { readonly grads: ReadonlyArray<tf.Tensor | null>; readonly value: tf.Scalar } | null
+  /** After a player's update: the applying part sends its variables, the others take them. */
+  share(player: number, vars: ReadonlyArray<tf.Variable>): void
+  /** The step's named values: the applying part gets the means over all parts (new scalars), the others `null`. */
+  combineNamed(named: ReadonlyMap<string, tf.Scalar>): Map<string, tf.Scalar> | null
 }
 
 /** Training stopped because a value went NaN or ±Inf. */
@@ -107,6 +134,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   checkBinding(game, nets)
   registerSecondOrderGradients()
   const seed = options.seed ?? 0
+  const shard = options.shard
   const batching = options.batchApplications ?? globalThis.process?.env?.LOSS_ALGEBRA_BATCH_APPLY !== '0'
   const samplers = game.schedule === 'sharedSamples' ? samplerNets(game) : null
   const players = game.players.map((p: Player) => {
@@ -123,12 +151,12 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     tf.dispose([...last.values()])
     const i = iteration
     const b = batch.shape[0]
-    const prior = tf.randomNormal([b, ...game.prior], 0, 1, 'float32', drawSeed(seed, i, 'prior'))
-    const env = new StepEnv(nets, batch, prior, i, drawSeed(seed, i))
+    const prior = drawRows('normal', [b, ...game.prior], drawSeed(seed, i, 'prior'), shard?.rows)
+    const env = new StepEnv(nets, batch, prior, i, drawSeed(seed, i), shard?.rows)
     const values = new Map<string, tf.Scalar>()
     const samples = samplers === null ? null : sampleCache(samplers)
     try {
-      for (const { player, vars, optimizer } of players) {
+      for (const [index, { player, vars, optimizer }] of players.entries()) {
         if (!steps(player, i)) continue
         const shared = samples?.forPlayer(player.nets)
         const { value, grads } = tf.variableGrads(() => {
@@ -136,11 +164,26 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
           if (batching) prefetch(ev, player.loss)
           return evaluate(player.loss, ev)
         }, vars)
-        optimizer.apply(vars.map((v) => grads[v.name] ?? null))
+        const own = vars.map((v) => grads[v.name] ?? null)
+        if (shard === undefined) {
+          optimizer.apply(own)
+          values.set(player.name, value)
+        } else {
+          values.set(player.name, value)
+          const joined = shard.combine(index, own, value)
+          if (joined !== null) {
+            values.set(player.name, joined.value)
+            value.dispose()
+            optimizer.apply(joined.grads)
+            tf.dispose(joined.grads.filter((g): g is tf.Tensor => g !== null))
+          }
+          shard.share(index, vars)
+        }
         tf.dispose(grads)
-        values.set(player.name, value)
       }
-      for (const [k, v] of env.named) values.set(k, v)
+      const named = shard?.combineNamed(env.named) ?? null
+      if (named !== null) tf.dispose([...env.named.values()])
+      for (const [k, v] of named ?? env.named) values.set(k, v)
     } catch (e) {
       tf.dispose([...values.values(), ...env.named.values()])
       throw e

@@ -33,6 +33,33 @@ export const drawSeed = (...parts: ReadonlyArray<number | string>): number =>
   (hash(parts.join('/')) % 2_147_483_646) + 1
 
 /**
+ * Which rows of each batch this process computes, when a step's batch is split over processes
+ * (data parallel, `CompileOptions.shard`): part `index` of `count` equal parts.
+ */
+export interface Rows {
+  readonly index: number
+  readonly count: number
+}
+
+/**
+ * A standard normal or uniform [0, 1) draw of `shape`, whose first axis is the batch. Split over
+ * `rows`, every part draws the whole batch's noise and keeps its own rows, so that the parts of a
+ * split step see exactly the noise of the step on the whole batch.
+ */
+export const drawRows = (
+  kind: 'normal' | 'uniform',
+  shape: ReadonlyArray<number>,
+  seed: number,
+  rows?: Rows
+): tf.Tensor => {
+  const make = (s: Array<number>): tf.Tensor =>
+    kind === 'normal' ? tf.randomNormal(s, 0, 1, 'float32', seed) : tf.randomUniform(s, 0, 1, 'float32', seed)
+  if (rows === undefined || rows.count === 1) return make([...shape])
+  const [b, ...rest] = shape
+  return tf.tidy(() => tf.slice(make([b * rows.count, ...rest]), rows.index * b, b))
+}
+
+/**
  * What every player of one step shares: the batch, the prior draw and the noise. Owns the tensors it
  * creates (prior, noise) until `dispose`.
  */
@@ -47,14 +74,18 @@ export class StepEnv {
     readonly data: tf.Tensor,
     readonly prior: tf.Tensor,
     readonly step: number,
-    private readonly seed: number
+    private readonly seed: number,
+    private readonly rows?: Rows
   ) {}
 
-  /** A draw shared by every player of this step, created on first use (kept out of any `tidy`). */
-  draw(id: string, make: (seed: number) => tf.Tensor): tf.Tensor {
+  /**
+   * A draw shared by every player of this step (`shape`'s first axis is the batch), created on first
+   * use and kept out of any `tidy`; split over `rows` like the batch (see `drawRows`).
+   */
+  draw(id: string, kind: 'normal' | 'uniform', shape: ReadonlyArray<number>): tf.Tensor {
     let t = this.draws.get(id)
     if (t === undefined) {
-      t = tf.keep(make(drawSeed(this.seed, id)))
+      t = tf.keep(drawRows(kind, shape, drawSeed(this.seed, id), this.rows))
       this.draws.set(id, t)
       this.owned.push(t)
     }
@@ -153,9 +184,7 @@ export class Evaluation implements Batchable {
     Gaussian: (e) => {
       const mean = this.expr(e.mean)
       const logVar = this.expr(e.logVar)
-      const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, (seed) =>
-        tf.randomNormal(mean.shape, 0, 1, 'float32', seed)
-      )
+      const eps = this.env.draw(`eps:${X.key(X.unstop(e))}`, 'normal', mean.shape)
       return tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps))
     },
     Pair: (e) => {
@@ -259,9 +288,7 @@ const cases = (ev: Evaluation, go: (t: Loss) => tf.Scalar): LossMatch<tf.Scalar>
     const fake = tf.reshape(ev.expr(t.fake), real.shape)
     const epsShape = [real.shape[0], ...real.shape.slice(1).map(() => 1)]
     // one draw per (critic, real, fake), whether or not the samples are stopped
-    const eps = ev.env.draw(`gp:${t.critic}:${X.key(X.unstop(t.real))};${X.key(X.unstop(t.fake))}`, (seed) =>
-      tf.randomUniform(epsShape, 0, 1, 'float32', seed)
-    )
+    const eps = ev.env.draw(`gp:${t.critic}:${X.key(X.unstop(t.real))};${X.key(X.unstop(t.fake))}`, 'uniform', epsShape)
     const mixed = tf.add(tf.mul(eps, real), tf.mul(tf.sub(1, eps), fake))
     const norms = tf.sqrt(tf.add(squaredNorms(inputGradient(ev, t.critic, mixed)), 1e-12))
     return mean(tf.square(tf.sub(norms, 1)))

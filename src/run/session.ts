@@ -17,6 +17,7 @@ import type { DataSource } from '../experiment/data.ts'
 import { buildNets, dataShape, gameOf } from '../experiment/game.ts'
 import type { Experiment } from '../experiment/types.ts'
 import type { Checkpoint } from './checkpoint.ts'
+import { compileParallel, experimentNets } from './parallel.ts'
 import { configHash } from './checkpoint.ts'
 import type { Rng } from './rng.ts'
 import { seededRng } from './rng.ts'
@@ -69,8 +70,20 @@ const restoreInto = (
  */
 export const openSession = async (
   e: Experiment,
-  o: { readonly backend?: string; readonly checkpoint?: Checkpoint } = {}
+  o: {
+    readonly backend?: string
+    readonly checkpoint?: Checkpoint
+    /** Split each batch over this many threads (./parallel.ts); 1 (the default) runs on this one. */
+    readonly threads?: number
+  } = {}
 ): Promise<Session> => {
+  const threads = o.threads ?? 1
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`threads must be a positive integer, got ${threads}`)
+  if (e.train.batch % threads !== 0)
+    throw new RangeError(
+      `a batch of ${e.train.batch} does not split over ${threads} threads (train.batch must be a multiple)`
+    )
   const game = gameOf(e)
   const source = await dataKinds[e.data.kind].load(e.data)
   // the probe's nets are built on cpu; its "install tfjs-node" banner would print (the choice is reported instead)
@@ -104,11 +117,16 @@ export const openSession = async (
       restoreInto(net.variables, saved, `net "${name}"`)
     }
   }
-  const compiled = compileGame(game, nets, {
-    seed: e.seed,
-    kernels: backend.kernels,
-    startIteration: ck?.iteration ?? 0
-  })
+  const compiled =
+    threads > 1
+      ? await compileParallel(game, nets, experimentNets(e), {
+          parts: threads,
+          backend: backend.name,
+          seed: e.seed,
+          kernels: backend.kernels,
+          startIteration: ck?.iteration ?? 0
+        })
+      : compileGame(game, nets, { seed: e.seed, kernels: backend.kernels, startIteration: ck?.iteration ?? 0 })
   if (ck !== undefined) {
     for (const p of game.players) {
       const saved = ck.optimizers[p.name]

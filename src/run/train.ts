@@ -30,6 +30,8 @@ export interface Progress {
 export interface TrainOptions {
   readonly dir: string
   readonly backend?: string
+  /** Split each batch over this many threads (data parallel, ./parallel.ts); default 1. */
+  readonly threads?: number
   readonly checkpoint?: Checkpoint
   /** Replace what is in `dir` (once the backend and nets are ready, so a failure to start leaves it as it was). */
   readonly replace?: boolean
@@ -56,13 +58,14 @@ const status = (dir: string, s: Record<string, unknown>) => writeJson(join(dir, 
 
 /** Trains `e` in `dir` (fresh, or from `checkpoint`) up to `e.train.steps`. */
 export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> => {
-  const s = await openSession(e, { backend: o.backend, checkpoint: o.checkpoint })
+  const s = await openSession(e, { backend: o.backend, checkpoint: o.checkpoint, threads: o.threads })
   const dir = o.dir
   if (o.replace === true) await rm(dir, { recursive: true, force: true })
   const recorded: Experiment = { ...e, backend: s.backend.name }
   await writeJson(join(dir, 'config.json'), recorded)
   if (o.checkpoint !== undefined) await trimLogs(dir, o.checkpoint.step)
-  o.log(`backend: ${s.backend.reason}`)
+  const threads = o.threads ?? 1
+  o.log(`backend: ${s.backend.reason}${threads > 1 ? `; each batch split over ${threads} threads` : ''}`)
   o.log(
     `${e.model !== undefined ? e.model.name : 'game'} on the ${s.source.description}, ${e.train.steps} steps of ${e.train.batch}${s.step > 0 ? `, resuming at step ${s.step}` : ''}`
   )
@@ -163,6 +166,7 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
       ...last,
       step: s.step,
       backend: s.backend.name,
+      ...(threads > 1 ? { threads } : {}),
       msPerStep: ran > 0 ? +((performance.now() - started - evaluating) / ran).toFixed(3) : null,
       losses
     }

@@ -48,9 +48,9 @@ export const MUTATIONS: ReadonlyArray<Mutation> = [
   { file: T, what: 'gaussian: one noise for every node', find: 'eps:${X.key(X.unstop(e))}', replace: 'eps' },
   {
     file: T,
-    what: 'gaussian: ε ~ N(0, 2²)',
-    find: 'tf.randomNormal(mean.shape, 0, 1, ',
-    replace: 'tf.randomNormal(mean.shape, 0, 2, '
+    what: 'gaussian: ε ~ U(0, 1)',
+    find: "this.env.draw(`eps:${X.key(X.unstop(e))}`, 'normal', mean.shape)",
+    replace: "this.env.draw(`eps:${X.key(X.unstop(e))}`, 'uniform', mean.shape)"
   },
   {
     file: 'src/core/Expr.ts',
@@ -239,9 +239,9 @@ export const MUTATIONS: ReadonlyArray<Mutation> = [
   },
   {
     file: T,
-    what: 'gradientPenalty: ε ~ U(0, ½)',
-    find: 'tf.randomUniform(epsShape, 0, 1, ',
-    replace: 'tf.randomUniform(epsShape, 0, 0.5, '
+    what: 'draws: uniform noise ~ U(0, ½)',
+    find: "tf.randomUniform(s, 0, 1, 'float32', seed)",
+    replace: "tf.randomUniform(s, 0, 0.5, 'float32', seed)"
   },
   {
     file: T,
@@ -327,20 +327,20 @@ export const MUTATIONS: ReadonlyArray<Mutation> = [
   {
     file: 'src/compile/step.ts',
     what: 'step: the environment reads the next iteration',
-    find: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, i))',
-    replace: 'new StepEnv(nets, batch, prior, i + 1, drawSeed(seed, i))'
+    find: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, i)',
+    replace: 'new StepEnv(nets, batch, prior, i + 1, drawSeed(seed, i)'
   },
   {
-    file: 'src/compile/step.ts',
-    what: 'step: the prior ~ N(0, 2²)',
-    find: "tf.randomNormal([b, ...game.prior], 0, 1, 'float32'",
-    replace: "tf.randomNormal([b, ...game.prior], 0, 2, 'float32'"
+    file: T,
+    what: 'draws: normal noise (the prior, ε) ~ N(0, 2²)',
+    find: "tf.randomNormal(s, 0, 1, 'float32', seed)",
+    replace: "tf.randomNormal(s, 0, 2, 'float32', seed)"
   },
   {
     file: 'src/compile/step.ts',
     what: 'step: the noise of step 0 at every step',
-    find: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, i))',
-    replace: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, 0))'
+    find: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, i)',
+    replace: 'new StepEnv(nets, batch, prior, i, drawSeed(seed, 0)'
   },
   {
     file: 'src/compile/step.ts',
