@@ -129,7 +129,8 @@ export const compareSpec = (j: CompareJson, o: CompareOptions = {}): TopLevelSpe
     field: 'label',
     type: 'nominal' as const,
     sort: j.groups.map((g) => g.label),
-    axis: { title: null, labelFontSize: 12 }
+    // whole names: runs differing only at the end (alpha-gan-lambda-0.1 / -10) must stay apart
+    axis: { title: null, labelFontSize: 12, labelLimit: 400 }
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
