@@ -6,7 +6,7 @@
  *
  *   npm run study -- --quick                      # 2 seeds, 1 000 steps, the toys and their ablations
  *   npm run study                                 # 5 seeds, the configs' steps, toys then Stacked MNIST
- *   npm run study -- --groups grid,ablations-grid --seeds 5 --steps 10000
+ *   npm run study -- --groups stacked-mnist --steps 2000   # a shorter budget: docs/results/steps-2000/
  *   npm run study -- --groups grid --only alpha-gan,gan --seeds 2   # some configs of a group
  *   npm run study -- --groups stacked-mnist --resume   # keep finished runs, continue killed ones
  *   npm run study -- --collect                    # rebuild the tables from runs already there
@@ -271,8 +271,9 @@ const collect = (
 
 const main = (): void => {
   const o = parse(process.argv.slice(2))
-  const variant = o.quick ? 'quick' : 'full'
-  const out = join('runs', o.quick ? 'study-quick' : 'study')
+  // a full run with its own step count is kept apart from the configs' full protocol
+  const variant = o.quick ? 'quick' : o.steps !== undefined ? `steps-${o.steps}` : 'full'
+  const out = join('runs', variant === 'full' ? 'study' : `study-${variant}`)
   const results = join('docs', 'results', variant)
   mkdirSync(results, { recursive: true })
   for (const group of o.groups) {
