@@ -30,24 +30,28 @@ function im2colT(x: Float32Array, colT: Float32Array, n0: number, n1: number, c:
   const PT = c.padInfo.top
   const PL = c.padInfo.left
   const rows = (n1 - n0) * OH * OW
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      for (let ci = 0; ci < CI; ci++) {
-        let d = ((kh * KW + kw) * CI + ci) * rows
-        for (let n = n0; n < n1; n++) {
-          const xn = n * H * W * CI + ci
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * SH - PT + kh
-            if (ih < 0 || ih >= H) {
-              colT.fill(0, d, d + OW)
-              d += OW
-              continue
-            }
-            const xr = xn + ih * W * CI
-            let iw = kw - PL
-            for (let ow = 0; ow < OW; ow++, iw += SW) {
-              colT[d++] = iw >= 0 && iw < W ? x[xr + iw * CI] : 0
-            }
+  // One output row (n, oh) at a time: for each tap (kh, kw) its OW × CI window of x lies in a few
+  // cache lines, and each ci's OW values go to one contiguous run of colT. (Tap-major order, which
+  // writes colT in one sweep, re-reads all of x for every k and was 1.3–2× slower at CI ≥ 32.)
+  for (let n = n0; n < n1; n++) {
+    const xn = n * H * W * CI
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = ((n - n0) * OH + oh) * OW
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * SH - PT + kh
+        const inside = ih >= 0 && ih < H
+        const xr = xn + ih * W * CI
+        for (let kw = 0; kw < KW; kw++) {
+          const k0 = (kh * KW + kw) * CI
+          // the ow whose input column iw = ow·SW − PL + kw lies inside the image: [lo, hi)
+          const lo = inside ? Math.min(OW, Math.max(0, Math.ceil((PL - kw) / SW))) : OW
+          const hi = inside ? Math.max(lo, Math.min(OW, Math.floor((W - 1 + PL - kw) / SW) + 1)) : OW
+          for (let ci = 0; ci < CI; ci++) {
+            const d = (k0 + ci) * rows + r0
+            if (lo > 0) colT.fill(0, d, d + lo)
+            let s = xr + (lo * SW - PL + kw) * CI + ci
+            for (let ow = lo; ow < hi; ow++, s += SW * CI) colT[d + ow] = x[s]
+            if (hi < OW) colT.fill(0, d + hi, d + OW)
           }
         }
       }
