@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -196,7 +196,34 @@ export const runsIn = (dir: string, labels: ReadonlyArray<string>): Array<Run> =
   )
 }
 
-const collect = (
+/**
+ * A group's runs as its committed record (`docs/results/<variant>/<group>.json`) holds them: what
+ * `--collect` tables and plots when the run folders are gone (a fresh clone, another machine).
+ */
+export const runsRecorded = (file: string): Array<Run> => {
+  const j = readJson(file) as { runs?: ReadonlyArray<Run> } | null
+  return (j?.runs ?? []).map((r) => ({ ...r, metrics: r.metrics ?? null }))
+}
+
+/** The plotted metric's value of one run: modes covered (toys: `modes`; Stacked MNIST: `stackedModes.modes`). */
+export const modesOf = (m: Readonly<Record<string, unknown>>): number | undefined => {
+  const v = typeof m.modes === 'number' ? m.modes : (m.stackedModes as Record<string, unknown> | undefined)?.modes
+  return typeof v === 'number' ? v : undefined
+}
+
+/** The group's plot of modes covered: every finished seed and the mean ± sd per run, in table order. */
+export const modesPlot = async (group: string, runs: ReadonlyArray<Run>): Promise<Buffer> => {
+  const { compareReport } = await import('../src/report/compare.ts')
+  const rows = runs.flatMap((r) => {
+    const v = r.exit === 0 && r.metrics !== null ? modesOf(r.metrics) : undefined
+    return v === undefined ? [] : [{ label: r.label, seed: r.seed, metrics: { modes: v } }]
+  })
+  const seeds = new Set(runs.map((r) => r.seed)).size
+  const of = group === 'stacked-mnist' ? 1000 : group.endsWith('ring') ? 8 : 25
+  return (await compareReport(rows, { metric: 'modes', title: `modes covered /${of} by run over ${seeds} seeds` })).png
+}
+
+const collect = async (
   o: Options,
   variant: string,
   group: string,
@@ -204,17 +231,27 @@ const collect = (
   results: string,
   command: string,
   wallS: number | undefined
-): void => {
-  const cmp = { runs: runsIn(join(out, group), groups[group]) }
+): Promise<void> => {
+  const fromFolders = runsIn(join(out, group), groups[group])
+  const recorded = fromFolders.length === 0 && o.collect
+  const cmp = { runs: recorded ? runsRecorded(join(results, `${group}.json`)) : fromFolders }
   if (cmp.runs.length === 0) {
     console.error(`study: no runs in ${join(out, group)}; group ${group} did not run`)
     return
   }
+  if (recorded)
+    console.log(`study: ${join(out, group)} is gone; ${group} collected from ${join(results, `${group}.json`)}`)
   mkdirSync(join(results, 'samples'), { recursive: true })
   // the ablations' baseline is the full model's row of the toy's own group (same seeds and steps)
   const toy = group.replace(/^ablations-/, '')
-  const baseline = toy !== group ? runsIn(join(out, toy), [`alpha-gan-${toy}`]) : []
-  const md = table(group, [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs])
+  const baseline =
+    toy === group
+      ? []
+      : recorded
+        ? runsRecorded(join(results, `${toy}.json`)).filter((r) => r.label === `alpha-gan-${toy}`)
+        : runsIn(join(out, toy), [`alpha-gan-${toy}`])
+  const tabled = [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs]
+  const md = table(group, tabled)
   const timing = join(results, `${group}.json`)
   const previous = existsSync(timing)
     ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string })
@@ -243,13 +280,21 @@ const collect = (
     join(results, `${group}.md`),
     `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`
   )
-  const plot = existsSync(join(out, group, 'compare.png'))
-  if (plot) copyFileSync(join(out, group, 'compare.png'), join(results, `${group}-modes.png`))
+  // drawn here rather than copied from compare's compare.png: whole run names, and every run of the
+  // group even when it was finished over several calls
+  let plot = true
+  try {
+    writeFileSync(join(results, `${group}-modes.png`), await modesPlot(group, tabled))
+  } catch (e) {
+    plot = false
+    console.error(`study: the plot of ${group} could not be drawn: ${e instanceof Error ? e.message : String(e)}`)
+  }
   const pictures: Array<string> = []
   for (const label of [...new Set(cmp.runs.map((r) => r.label))]) {
     const png = latestPng(join(out, group, `${label}-seed1`))
-    if (png === undefined) continue
-    copyHalf(png, join(results, 'samples', `${label}.png`))
+    const kept = join(results, 'samples', `${label}.png`)
+    if (png !== undefined) copyHalf(png, kept)
+    else if (!existsSync(kept)) continue
     pictures.push(`<img src="results/${variant}/samples/${label}.png" width="260" title="${label}" alt="${label}">`)
   }
   const wall = record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`
@@ -269,7 +314,7 @@ const collect = (
   console.log(`\n## ${group}\n\n${md}\n`)
 }
 
-const main = (): void => {
+const main = async (): Promise<void> => {
   const o = parse(process.argv.slice(2))
   // a full run with its own step count is kept apart from the configs' full protocol
   const variant = o.quick ? 'quick' : o.steps !== undefined ? `steps-${o.steps}` : 'full'
@@ -311,8 +356,8 @@ const main = (): void => {
       console.log(`study: ${group} took ${(wallS / 60).toFixed(1)} min (exit ${r.status})`)
       if (r.status === 2) process.exit(2)
     }
-    collect(o, variant, group, out, results, command, wallS)
+    await collect(o, variant, group, out, results, command, wallS)
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) main()
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main()

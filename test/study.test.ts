@@ -20,7 +20,7 @@ import { gameOf } from '../src/experiment/index.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 import { alphaGanObjective } from '../src/models/index.ts'
 import { compact, studyConfigs } from '../scripts/study-configs.ts'
-import { groups, runsIn, table } from '../scripts/study.ts'
+import { groups, modesOf, modesPlot, runsIn, runsRecorded, table } from '../scripts/study.ts'
 
 const dir = join('examples', 'study')
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
@@ -149,6 +149,41 @@ describe('study collect', () => {
         ]
       )
       assert.match(runs[2].error ?? '', /not finished \(running\)/)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+
+  it('falls back to the committed record when the run folders are gone, and plots Stacked MNIST modes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'study-'))
+    try {
+      const file = join(dir, 'stacked-mnist.json')
+      writeFileSync(
+        file,
+        JSON.stringify({
+          group: 'stacked-mnist',
+          runs: [
+            { label: 'gan-stacked-mnist', seed: 1, exit: 0, metrics: { stackedModes: { modes: 310, kl: 3.1 } } },
+            { label: 'gan-stacked-mnist', seed: 2, exit: 1, error: 'not finished (running)', metrics: null }
+          ]
+        })
+      )
+      const runs = runsRecorded(file)
+      assert.deepEqual(
+        runs.map((r) => [r.label, r.seed, r.exit]),
+        [
+          ['gan-stacked-mnist', 1, 0],
+          ['gan-stacked-mnist', 2, 1]
+        ]
+      )
+      assert.match(table('stacked-mnist', runs), /\| gan-stacked-mnist \| 1\/2 \| 310\.0 ± 0\.0 \| 3\.10 ± 0\.00 \|/)
+      assert.deepEqual(runsRecorded(join(dir, 'missing.json')), [])
+      assert.deepEqual(
+        [modesOf({ stackedModes: { modes: 310 } }), modesOf({ modes: 3 }), modesOf({ kl: 1 })],
+        [310, 3, undefined]
+      )
+      const png = await modesPlot('stacked-mnist', runs)
+      assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')])
     } finally {
       rmSync(dir, { recursive: true })
     }
