@@ -104,7 +104,7 @@ const cell = (xs: ReadonlyArray<number>, digits: number, k = 1): string =>
 export const table = (group: string, runs: ReadonlyArray<Run>): string => {
   const image = group === 'stacked-mnist'
   const head = image
-    ? '| run | seeds ok | modes /1000 | KL to uniform | Fréchet | ms/step |'
+    ? '| run | seeds ok | modes /1000 | KL to uniform | Fréchet | reconstruction L1 | ms/step |'
     : `| run | seeds ok | modes /${group.endsWith('ring') ? 8 : 25} | high quality % | KL to uniform | ms/step |`
   const lines = [head, head.replace(/[^|]+/g, ' --- ')]
   for (const label of [...new Set(runs.map((r) => r.label))]) {
@@ -112,15 +112,11 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
     const all = runs.filter((r) => r.label === label).length
     const get = (k: string): ReadonlyArray<number> =>
       ok.map((r) => r.metrics![k]).filter((v): v is number => typeof v === 'number')
-    const getPath = (k: string, f: string): ReadonlyArray<number> =>
-      ok
-        .map((r) => (r.metrics![k] as Record<string, unknown> | undefined)?.[f])
-        .filter((v): v is number => typeof v === 'number')
     const ms = get('msPerStep')
     const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
     lines.push(
       image
-        ? `| ${label} | ${ok.length}/${all} | ${cell(getPath('stackedModes', 'modes'), 1)} | ${cell(getPath('stackedModes', 'kl'), 2)} | ${cell(get('frechet'), 1)} | ${speed} |`
+        ? `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('kl'), 2)} | ${cell(get('frechet'), 1)} | ${cell(get('reconstructionL1'), 3)} | ${speed} |`
         : `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('highQuality'), 1, 100)} | ${cell(get('klToUniform'), 2)} | ${speed} |`
     )
   }
@@ -205,18 +201,12 @@ export const runsRecorded = (file: string): Array<Run> => {
   return (j?.runs ?? []).map((r) => ({ ...r, metrics: r.metrics ?? null }))
 }
 
-/** The plotted metric's value of one run: modes covered (toys: `modes`; Stacked MNIST: `stackedModes.modes`). */
-export const modesOf = (m: Readonly<Record<string, unknown>>): number | undefined => {
-  const v = typeof m.modes === 'number' ? m.modes : (m.stackedModes as Record<string, unknown> | undefined)?.modes
-  return typeof v === 'number' ? v : undefined
-}
-
 /** The group's plot of modes covered: every finished seed and the mean ± sd per run, in table order. */
 export const modesPlot = async (group: string, runs: ReadonlyArray<Run>): Promise<Buffer> => {
   const { compareReport } = await import('../src/report/compare.ts')
   const rows = runs.flatMap((r) => {
-    const v = r.exit === 0 && r.metrics !== null ? modesOf(r.metrics) : undefined
-    return v === undefined ? [] : [{ label: r.label, seed: r.seed, metrics: { modes: v } }]
+    const v = r.exit === 0 && r.metrics !== null ? r.metrics.modes : undefined
+    return typeof v !== 'number' ? [] : [{ label: r.label, seed: r.seed, metrics: { modes: v } }]
   })
   const seeds = new Set(runs.map((r) => r.seed)).size
   const of = group === 'stacked-mnist' ? 1000 : group.endsWith('ring') ? 8 : 25
