@@ -534,6 +534,17 @@ describe('the command line', () => {
     assert.equal(m.step, 6)
     assert.equal(m.totalModes, 8)
   })
+  it('evaluates the metrics named by --metrics, and refuses one the data kind lacks (exit 2)', async () => {
+    const [ok, bad] = await Promise.all([
+      cli(['evaluate', goodRun, '--metrics', 'modes', '--json', '--backend', 'cpu']),
+      cli(['evaluate', goodRun, '--metrics', 'modes,frechet', '--backend', 'cpu'])
+    ])
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.equal(JSON.parse(ok.stdout.trim().split('\n').pop()!).totalModes, 8)
+    assert.equal(bad.status, 2, bad.stderr)
+    assert.match(bad.stderr, /--metrics modes,frechet: unknown metric "frechet" for ring data \(available: modes\)/)
+    assert.equal(bad.stdout, '')
+  })
   it('compares a config over seeds in parallel processes: a Markdown table, a JSON file and a plot', async () => {
     const a = file('cmp-a.json', small({ name: 'cmp-a' }))
     const r = await cli([

@@ -251,13 +251,14 @@ export const program = (
       }
     )
 
-  /** A run's config, checkpoint and live session (nets restored). */
-  const openRun = async (run: string, backend: string | undefined) => {
+  /** A run's config, checkpoint and live session (nets restored); `check` sees the config before anything is loaded. */
+  const openRun = async (run: string, backend: string | undefined, check?: (e: Experiment) => void) => {
     const { readRunConfig, readRunCheckpoint, RunFolderError } = await import('../run/folder.ts')
     let e: Experiment
     let ck: import('../run/checkpoint.ts').Checkpoint
     try {
       e = await readRunConfig(run)
+      check?.(e)
       ck = await readRunCheckpoint(run, e)
     } catch (x) {
       if (x instanceof RunFolderError) throw new UsageError(x.message)
@@ -329,18 +330,32 @@ export const program = (
     .argument('<run>', 'run folder')
     .option('--n <n>', "how many samples (default: the config's evaluation.samples)", positive)
     .addOption(backendOption())
+    .option(
+      '--metrics <names>',
+      "comma-separated metrics instead of the config's evaluation.metrics (e.g. inceptionScore,critic)",
+      (v: string) => v.split(',').filter((m) => m !== '')
+    )
     .option('--json', 'print the metrics as one JSON line')
-    .action(async (run: string, o: { n?: number; backend?: string; json?: boolean }) => {
-      const s = await openRun(run, o.backend)
+    .action(async (run: string, o: { n?: number; backend?: string; json?: boolean; metrics?: Array<string> }) => {
+      const { dataKinds } = await import('../experiment/data.ts')
+      const s = await openRun(run, o.backend, (e) => {
+        const available = dataKinds[e.data.kind]?.metrics.available ?? []
+        const unknown = (o.metrics ?? []).filter((m) => !available.includes(m))
+        if (o.metrics !== undefined && (o.metrics.length === 0 || unknown.length > 0))
+          throw new UsageError(
+            `--metrics ${o.metrics.join(',')}: ${unknown.length > 0 ? `unknown metric "${unknown[0]}"` : 'no metric named'} for ${e.data.kind} data (available: ${available.join(', ')})`
+          )
+      })
       try {
         const { drawSamples, evalSeed } = await import('../run/evaluate.ts')
         const n = o.n ?? s.experiment.evaluation.samples
+        const names = o.metrics ?? s.experiment.evaluation.metrics
         const { points } = await drawSamples(s, n, evalSeed(s))
         const metrics = {
           step: s.step,
           samples: n,
-          ...s.source.metrics(points, s.experiment.evaluation.metrics),
-          ...(await s.source.evaluate?.(s.nets, s.experiment.latent, s.experiment.evaluation.metrics))
+          ...s.source.metrics(points, names),
+          ...(await s.source.evaluate?.(s.nets, s.experiment.latent, names))
         }
         if (o.json === true) out(JSON.stringify(metrics))
         else
