@@ -10,6 +10,7 @@
  *   npm run study -- --groups grid --only alpha-gan,gan --seeds 2   # some configs of a group
  *   npm run study -- --groups stacked-mnist --resume   # keep finished runs, continue killed ones
  *   npm run study -- --collect                    # rebuild the tables from runs already there
+ *   npm run study -- --groups stacked-mnist --paper-metrics   # + Inception score and independent critic, seed 1
  * @since 0.1.0
  */
 import { spawnSync } from 'node:child_process'
@@ -49,6 +50,8 @@ interface Options {
   readonly resume: boolean
   /** Only these models or ablations (config names without the data suffix), where given. */
   readonly only?: ReadonlyArray<string>
+  /** Image groups: also the paper's metrics (Inception score, independent Wasserstein critic) of each config's seed-1 run. */
+  readonly paperMetrics: boolean
 }
 
 const parse = (argv: ReadonlyArray<string>): Options => {
@@ -56,7 +59,17 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     const i = argv.indexOf(name)
     return i >= 0 ? argv[i + 1] : undefined
   }
-  const known = new Set(['--quick', '--collect', '--resume', '--groups', '--seeds', '--steps', '--jobs', '--only'])
+  const known = new Set([
+    '--quick',
+    '--collect',
+    '--resume',
+    '--groups',
+    '--seeds',
+    '--steps',
+    '--jobs',
+    '--only',
+    '--paper-metrics'
+  ])
   for (const a of argv) {
     if (a.startsWith('--') && !known.has(a)) {
       console.error(`study: unknown option ${a} (known: ${[...known].join(', ')})`)
@@ -82,6 +95,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     jobs: num(flag('--jobs')),
     collect: argv.includes('--collect'),
     resume: argv.includes('--resume'),
+    paperMetrics: argv.includes('--paper-metrics'),
     ...(flag('--only') !== undefined ? { only: flag('--only')!.split(',') } : {})
   }
 }
@@ -104,7 +118,7 @@ const cell = (xs: ReadonlyArray<number>, digits: number, k = 1): string =>
 export const table = (group: string, runs: ReadonlyArray<Run>): string => {
   const image = group === 'stacked-mnist'
   const head = image
-    ? '| run | seeds ok | modes /1000 | KL to uniform | Fréchet | reconstruction L1 | ms/step |'
+    ? '| run | seeds ok | modes /1000 | KL to uniform | Fréchet | reconstruction L1 | Inception score | independent critic W | ms/step |'
     : `| run | seeds ok | modes /${group.endsWith('ring') ? 8 : 25} | high quality % | KL to uniform | ms/step |`
   const lines = [head, head.replace(/[^|]+/g, ' --- ')]
   for (const label of [...new Set(runs.map((r) => r.label))]) {
@@ -112,11 +126,18 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
     const all = runs.filter((r) => r.label === label).length
     const get = (k: string): ReadonlyArray<number> =>
       ok.map((r) => r.metrics![k]).filter((v): v is number => typeof v === 'number')
+    // the paper's metrics are evaluated on seed 1 only (--paper-metrics): one value is shown as such
+    const some = (k: string, digits: number): string => {
+      const has = ok.filter((r) => typeof r.metrics![k] === 'number')
+      return has.length === 1
+        ? `${(has[0].metrics![k] as number).toFixed(digits)} (seed ${has[0].seed})`
+        : cell(get(k), digits)
+    }
     const ms = get('msPerStep')
     const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
     lines.push(
       image
-        ? `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('kl'), 2)} | ${cell(get('frechet'), 1)} | ${cell(get('reconstructionL1'), 3)} | ${speed} |`
+        ? `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('kl'), 2)} | ${cell(get('frechet'), 1)} | ${cell(get('reconstructionL1'), 3)} | ${some('inceptionScore', 2)} | ${some('criticWasserstein', 1)} | ${speed} |`
         : `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('highQuality'), 1, 100)} | ${cell(get('klToUniform'), 2)} | ${speed} |`
     )
   }
@@ -167,6 +188,42 @@ const fillResults = (key: string, body: string): void => {
 const readJson = (file: string): Record<string, unknown> | null =>
   existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : null
 
+/** Where `--paper-metrics` keeps a run's evaluation of the paper's metrics. */
+const PAPER_METRICS = 'paper-metrics.json'
+
+/**
+ * The paper's metrics (Inception score, the independent Wasserstein critic: Rosca et al. §5) of each
+ * config's seed-1 run that finished, by `loss-algebra evaluate --metrics` (one process per run; about
+ * 2 min each on Stacked MNIST, most of it the critic's training). Runs already evaluated are kept.
+ */
+const evaluatePaperMetrics = (dir: string, labels: ReadonlyArray<string>): void => {
+  for (const label of labels) {
+    const run = join(dir, `${label}-seed1`)
+    if (readJson(join(run, 'status.json'))?.state !== 'done' || existsSync(join(run, PAPER_METRICS))) continue
+    console.log(`study: the paper's metrics of ${run}`)
+    const r = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        join('src', 'cli', 'main.ts'),
+        'evaluate',
+        run,
+        '--metrics',
+        'inceptionScore,critic',
+        '--json'
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }
+    )
+    const last = r.stdout.trim().split('\n').pop() ?? ''
+    if (r.status !== 0 || !last.startsWith('{')) {
+      console.error(`study: evaluate ${run} failed (exit ${r.status})`)
+      continue
+    }
+    const { inceptionScore, criticWasserstein } = JSON.parse(last) as Record<string, unknown>
+    writeFileSync(join(run, PAPER_METRICS), JSON.stringify({ inceptionScore, criticWasserstein }, null, 1) + '\n')
+  }
+}
+
 /**
  * A group's runs as their folders hold them now (`<label>-seed<n>/status.json` and `metrics.json`): a
  * run redone by hand, or a group stopped part-way, counts as it stands. Unfinished runs count as failed.
@@ -184,7 +241,9 @@ export const runsIn = (dir: string, labels: ReadonlyArray<string>): Array<Run> =
       .map((seed): Run => {
         const run = join(dir, `${label}-seed${seed}`)
         const state = readJson(join(run, 'status.json'))?.state
-        const metrics = state === 'done' ? readJson(join(run, 'metrics.json')) : null
+        const trained = state === 'done' ? readJson(join(run, 'metrics.json')) : null
+        // the paper's metrics, evaluated after training (--paper-metrics), where they were
+        const metrics = trained === null ? null : { ...trained, ...readJson(join(run, PAPER_METRICS)) }
         return metrics !== null
           ? { label, seed, exit: 0, metrics }
           : { label, seed, exit: 1, error: `not finished (${String(state ?? 'no status')})`, metrics: null }
@@ -346,6 +405,7 @@ const main = async (): Promise<void> => {
       console.log(`study: ${group} took ${(wallS / 60).toFixed(1)} min (exit ${r.status})`)
       if (r.status === 2) process.exit(2)
     }
+    if (o.paperMetrics && group === 'stacked-mnist') evaluatePaperMetrics(join(out, group), names)
     await collect(o, variant, group, out, results, command, wallS)
   }
 }

@@ -139,6 +139,8 @@ describe('study collect', () => {
       run('gan-ring-seed1', 'done', { modes: 5 })
       run('alpha-gan-ring-seed1', 'running')
       run('other-seed1', 'done', { modes: 1 })
+      // the paper's metrics, evaluated after training, join the run's metrics
+      writeFileSync(join(dir, 'gan-ring-seed1', 'paper-metrics.json'), JSON.stringify({ inceptionScore: 2 }))
       const runs = runsIn(dir, ['gan-ring', 'alpha-gan-ring'])
       assert.deepEqual(
         runs.map((r) => [r.label, r.seed, r.exit, r.metrics?.modes]),
@@ -149,6 +151,7 @@ describe('study collect', () => {
         ]
       )
       assert.match(runs[2].error ?? '', /not finished \(running\)/)
+      assert.deepEqual(runs[0].metrics, { modes: 5, inceptionScore: 2 })
     } finally {
       rmSync(dir, { recursive: true })
     }
@@ -167,7 +170,7 @@ describe('study collect', () => {
               label: 'gan-stacked-mnist',
               seed: 1,
               exit: 0,
-              metrics: { modes: 310, kl: 3.1, frechet: 800, msPerStep: 50 }
+              metrics: { modes: 310, kl: 3.1, frechet: 800, inceptionScore: 4.08, msPerStep: 50 }
             },
             { label: 'gan-stacked-mnist', seed: 2, exit: 1, error: 'not finished (running)', metrics: null }
           ]
@@ -183,7 +186,7 @@ describe('study collect', () => {
       )
       assert.match(
         table('stacked-mnist', runs),
-        /\| gan-stacked-mnist \| 1\/2 \| 310\.0 ± 0\.0 \| 3\.10 ± 0\.00 \| 800\.0 ± 0\.0 \| — \| 50 \|/
+        /\| gan-stacked-mnist \| 1\/2 \| 310\.0 ± 0\.0 \| 3\.10 ± 0\.00 \| 800\.0 ± 0\.0 \| — \| 4\.08 \(seed 1\) \| — \| 50 \|/
       )
       assert.deepEqual(runsRecorded(join(dir, 'missing.json')), [])
       const png = await modesPlot('stacked-mnist', runs)
