@@ -355,7 +355,9 @@ const collect = async (
       `Command: \`${record.command.replace(/^loss-algebra /, 'npx loss-algebra ')}\` (wall time here ${wall}, ${o.seeds} seeds, steps ${record.steps}).`,
       '',
       ...(plot ? [`![modes covered, ${group}](results/${variant}/${group}-modes.png)`, ''] : []),
-      `Samples (seed 1, last step; modes and 3σ circles marked), in table order:`,
+      group === 'stacked-mnist'
+        ? 'Samples (seed 1, last step: 64 of them), in table order:'
+        : `Samples (seed 1, last step; modes and 3σ circles marked), in table order:`,
       '',
       pictures.join(' ')
     ].join('\n')
