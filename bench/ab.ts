@@ -10,6 +10,9 @@
  *                    steps from the same initial weights, one with `batchApplications: false`
  *   --switch split   native: convolutions split across two threads (native/src/split.cc), switched
  *                    per block; CPU time counts both threads, so wall time is the measure here
+ *   --switch filterconv wasm: weight gradients of convolutions with ≥ 16 input channels as one
+ *                    dilated XNNPACK convolution (src/backend/wasm-conv.ts) rather than im2col +
+ *                    matmul, switched per block
  *   --switch parallel any backend: the compiled step split over this thread and a worker thread
  *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
  *                    both threads, so wall time is the measure here
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
 import { setNativeFusedDense, setNativeSplit } from '../src/backend/native.ts'
+import { setWasmFilterByConvMinChannels } from '../src/backend/wasm-kernels.ts'
 import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
@@ -44,8 +48,8 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel') {
-  console.error(`bench/ab.ts: --switch must be fused, batch, split or parallel, got "${sw}"`)
+if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel' && sw !== 'filterconv') {
+  console.error(`bench/ab.ts: --switch must be fused, batch, split, filterconv or parallel, got "${sw}"`)
   process.exit(2)
 }
 await selectBackend(values.backend)
@@ -59,9 +63,16 @@ if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
 }
+if (sw === 'filterconv' && values.backend !== 'wasm') {
+  console.error('bench/ab.ts: --switch filterconv needs --backend wasm')
+  process.exit(2)
+}
+/** The wasm kernels' own bound: what "on" restores. */
+const filterConvOn = sw === 'filterconv' ? setWasmFilterByConvMinChannels(16) : 16
 /** Turns the switched setting on or off. */
 const set = (on: boolean): void => {
   if (sw === 'fused') setNativeFusedDense(on)
+  else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : Number.MAX_SAFE_INTEGER)
   else setNativeSplit(on)
 }
 

@@ -23,7 +23,7 @@ import { conv2DBackpropFilter, conv2DBackpropInput, samePadAsExplicit } from './
 import type { WasmKernelArgs } from './wasm-util.ts'
 import { originalKernel, originals, ours, transposeLast2 } from './wasm-util.ts'
 
-export { setWasmIm2colLimit } from './wasm-conv.ts'
+export { setWasmFilterByConvMinChannels, setWasmIm2colLimit } from './wasm-conv.ts'
 
 /** Kernels the gradients of the project's layers need, beyond the forward ones. */
 export const WASM_TRAINING_KERNELS: ReadonlyArray<string> = [
