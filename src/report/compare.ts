@@ -151,7 +151,7 @@ export const compareSpec = (j: CompareJson, o: CompareOptions = {}): TopLevelSpe
         mark: { type: 'rule', strokeWidth: 6, color: '#9ecae1' },
         encoding: {
           y,
-          x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false }, axis: { format: '~g' } },
+          x: { field: 'lo', type: 'quantitative', title: j.metric, scale: { zero: false }, axis: { format: '~f' } },
           x2: { field: 'hi' }
         }
       },
