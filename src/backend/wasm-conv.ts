@@ -22,7 +22,7 @@ export function setWasmIm2colLimit(floats: number): void {
  * From this many input channels on, the weight gradient runs as one dilated convolution on the wasm
  * Conv2D (XNNPACK) rather than im2col + matmul: 0.56× the time on the 14×14×32 → 7×7×64 layer at
  * batch 64, but 2.7× on 28×28×1 → 14×14×32, where the batch becomes 64 input channels of one image
- * (tmp A/B in bench/README.md).
+ * (a scratch A/B, in bench/README.md).
  */
 let FILTER_BY_CONV_MIN_CHANNELS = 16
 
