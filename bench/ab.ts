@@ -67,12 +67,13 @@ if (sw === 'filterconv' && values.backend !== 'wasm') {
   console.error('bench/ab.ts: --switch filterconv needs --backend wasm')
   process.exit(2)
 }
-/** The wasm kernels' own bound: what "on" restores. */
-const filterConvOn = sw === 'filterconv' ? setWasmFilterByConvMinChannels(16) : 16
+const OFF = Number.MAX_SAFE_INTEGER
+/** The wasm kernels' own bound (what "on" restores), read by switching off; every block sets its side first. */
+const filterConvOn = sw === 'filterconv' ? setWasmFilterByConvMinChannels(OFF) : OFF
 /** Turns the switched setting on or off. */
 const set = (on: boolean): void => {
   if (sw === 'fused') setNativeFusedDense(on)
-  else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : Number.MAX_SAFE_INTEGER)
+  else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : OFF)
   else setNativeSplit(on)
 }
 

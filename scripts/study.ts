@@ -188,6 +188,13 @@ const fillResults = (key: string, body: string): void => {
 const readJson = (file: string): Record<string, unknown> | null =>
   existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : null
 
+/** The arguments that run the command line (src/cli/main.ts) in a child of this process, with `args`. */
+const cliArgs = (args: ReadonlyArray<string>): Array<string> => [
+  ...process.execArgv,
+  join('src', 'cli', 'main.ts'),
+  ...args
+]
+
 /** Where `--paper-metrics` keeps a run's evaluation of the paper's metrics. */
 const PAPER_METRICS = 'paper-metrics.json'
 
@@ -201,19 +208,10 @@ const evaluatePaperMetrics = (dir: string, labels: ReadonlyArray<string>): void 
     const run = join(dir, `${label}-seed1`)
     if (readJson(join(run, 'status.json'))?.state !== 'done' || existsSync(join(run, PAPER_METRICS))) continue
     console.log(`study: the paper's metrics of ${run}`)
-    const r = spawnSync(
-      process.execPath,
-      [
-        ...process.execArgv,
-        join('src', 'cli', 'main.ts'),
-        'evaluate',
-        run,
-        '--metrics',
-        'inceptionScore,critic',
-        '--json'
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }
-    )
+    const r = spawnSync(process.execPath, cliArgs(['evaluate', run, '--metrics', 'inceptionScore,critic', '--json']), {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     const last = r.stdout.trim().split('\n').pop() ?? ''
     if (r.status !== 0 || !last.startsWith('{')) {
       console.error(`study: evaluate ${run} failed (exit ${r.status})`)
@@ -400,7 +398,7 @@ const main = async (): Promise<void> => {
     if (!o.collect) {
       console.log(`study: ${command}`)
       const t0 = Date.now()
-      const r = spawnSync(process.execPath, [...process.execArgv, join('src', 'cli', 'main.ts'), ...args], {
+      const r = spawnSync(process.execPath, cliArgs(args), {
         stdio: 'inherit'
       })
       wallS = (Date.now() - t0) / 1000
