@@ -19,6 +19,7 @@ import { cacheDir, cacheProblem, ensureClassifier, measureAccuracy } from '../sr
 import { independentCritic } from '../src/metrics/critic.ts'
 import { frechetDistance, frechetOfFeatures, gaussianFit, matMul, symmetricEigen } from '../src/metrics/frechet.ts'
 import { precisionRecall } from '../src/metrics/precisionRecall.ts'
+import { MS_SSIM_WEIGHTS, meanPairwiseMsSsim, msSsim, msSsimScales } from '../src/metrics/msssim.ts'
 import { evaluateImages, imageMetrics } from '../src/metrics/registry.ts'
 import { DEFAULT_IMAGE_METRICS, IMAGE_METRICS } from '../src/data/kinds.ts'
 import { IMAGE_KINDS } from '../src/data/images.ts'
@@ -156,6 +157,160 @@ describe('the metric registry', () => {
         kind
       )
     }
+  })
+})
+
+describe('MS-SSIM', () => {
+  const noise = (n: number, seed: number, lo = -1, hi = 1): Float32Array => {
+    const u = rng(seed)
+    return Float32Array.from({ length: n }, () => lo + (hi - lo) * u())
+  }
+  /** SSIM by its definition: a 2-D Gaussian window at every valid position, sums written out (one scale). */
+  const ssimByDefinition = (
+    a: Float32Array,
+    b: Float32Array,
+    h: number,
+    w: number,
+    c: number,
+    k = 7,
+    sigma = 1.5,
+    parts = false
+  ): number | { ssim: number; cs: number } => {
+    const g1 = Array.from({ length: k }, (_, i) => Math.exp(-((i - (k - 1) / 2) ** 2) / (2 * sigma * sigma)))
+    const z = g1.reduce((s, v) => s + v, 0)
+    let total = 0
+    let csTotal = 0
+    for (let ch = 0; ch < c; ch++) {
+      let sum = 0
+      let csSum = 0
+      let count = 0
+      for (let y0 = 0; y0 + k <= h; y0++)
+        for (let x0 = 0; x0 + k <= w; x0++) {
+          let mx = 0
+          let my = 0
+          for (let dy = 0; dy < k; dy++)
+            for (let dx = 0; dx < k; dx++) {
+              const wt = (g1[dy] * g1[dx]) / (z * z)
+              const at = ((y0 + dy) * w + x0 + dx) * c + ch
+              mx += (wt * (a[at] + 1)) / 2
+              my += (wt * (b[at] + 1)) / 2
+            }
+          let vx = 0
+          let vy = 0
+          let cxy = 0
+          for (let dy = 0; dy < k; dy++)
+            for (let dx = 0; dx < k; dx++) {
+              const wt = (g1[dy] * g1[dx]) / (z * z)
+              const at = ((y0 + dy) * w + x0 + dx) * c + ch
+              const ex = (a[at] + 1) / 2 - mx
+              const ey = (b[at] + 1) / 2 - my
+              vx += wt * ex * ex
+              vy += wt * ey * ey
+              cxy += wt * ex * ey
+            }
+          const c1 = 0.01 ** 2
+          const c2 = 0.03 ** 2
+          sum += (((2 * mx * my + c1) / (mx * mx + my * my + c1)) * (2 * cxy + c2)) / (vx + vy + c2)
+          csSum += (2 * cxy + c2) / (vx + vy + c2)
+          count++
+        }
+      total += sum / count
+      csTotal += csSum / count
+    }
+    return parts ? { ssim: total / c, cs: csTotal / c } : total / c
+  }
+  const ssimOf = (a: Float32Array, b: Float32Array, h: number, w: number) =>
+    ssimByDefinition(a, b, h, w, 1, 7, 1.5, true) as { ssim: number; cs: number }
+  /** One channel of an HWC image, and that plane halved by 2 × 2 means, both in [−1, 1]. */
+  const channel = (x: Float32Array, h: number, w: number, c: number, ch: number) =>
+    Float32Array.from({ length: h * w }, (_, i) => x[i * c + ch])
+  const halved = (x: Float32Array, h: number, w: number) =>
+    Float32Array.from({ length: Math.floor(h / 2) * Math.floor(w / 2) }, (_, i) => {
+      const y = Math.floor(i / Math.floor(w / 2))
+      const xx = i % Math.floor(w / 2)
+      return (x[2 * y * w + 2 * xx] + x[2 * y * w + 2 * xx + 1] + x[(2 * y + 1) * w + 2 * xx] + x[(2 * y + 1) * w + 2 * xx + 1]) / 4
+    })
+
+  it('fits the scales to the image: 3 for 28-pixel digits with a 7-pixel window, 1 below 14 pixels, and refuses images under the window', () => {
+    assert.equal(msSsimScales(28, 7), 3)
+    assert.equal(msSsimScales(13, 7), 1)
+    assert.equal(msSsimScales(14, 7), 2)
+    assert.equal(msSsimScales(1000, 7), 5)
+    assert.throws(() => msSsim(new Float32Array(36), 0, new Float32Array(36), 0, [6, 6, 1]), /smaller than the 7-pixel window/)
+  })
+
+  it('at one scale it is SSIM by its definition (2-D Gaussian windows written out), on random images of odd sizes and channels', () => {
+    for (const [h, w, c, seed] of [
+      [9, 12, 1, 1],
+      [13, 11, 2, 2],
+      [10, 10, 3, 3]
+    ] as const) {
+      const a = noise(h * w * c, seed)
+      // b: a blurred toward a with noise, so that the structure term is neither 0 nor 1
+      const b = a.map((v, i) => 0.6 * v + 0.4 * noise(h * w * c, seed + 10)[i])
+      const got = msSsim(a, 0, b, 0, [h, w, c])
+      const want = ssimByDefinition(a, b, h, w, c)
+      assert.ok(Math.abs(got - want) < 1e-9, `${h}×${w}×${c}: ${got} vs ${want}`)
+    }
+  })
+
+  it('at two scales: the contrast-structure term of the full images times SSIM of the halved ones, weighted, per channel', () => {
+    const [h, w, c] = [16, 15, 2]
+    const a = noise(h * w * c, 11)
+    const e = noise(h * w * c, 12)
+    const b = a.map((v, i) => 0.7 * v + 0.3 * e[i])
+    const [w0, w1] = [MS_SSIM_WEIGHTS[0], MS_SSIM_WEIGHTS[1]]
+    let want = 0
+    for (let ch = 0; ch < c; ch++) {
+      const [x, y] = [channel(a, h, w, c, ch), channel(b, h, w, c, ch)]
+      const fine = ssimOf(x, y, h, w)
+      const coarse = ssimOf(halved(x, h, w), halved(y, h, w), Math.floor(h / 2), Math.floor(w / 2))
+      want += (fine.cs ** (w0 / (w0 + w1)) * coarse.ssim ** (w1 / (w0 + w1))) / c
+    }
+    const got = msSsim(a, 0, b, 0, [h, w, c])
+    assert.ok(Math.abs(got - want) < 1e-9, `${got} vs ${want}`)
+  })
+
+  it('is 1 for an image against itself, symmetric, and falls as noise grows', () => {
+    const shape = [28, 28, 3] as const
+    const x = noise(28 * 28 * 3, 5, -1, 1).map((v, i) => (i % 84 < 42 ? v : -v * 0.5))
+    assert.ok(Math.abs(msSsim(x, 0, x, 0, shape) - 1) < 1e-12, 'an image against itself')
+    let last = 1
+    for (const amount of [0.05, 0.2, 0.5, 1]) {
+      const e = noise(x.length, 6)
+      const y = x.map((v, i) => Math.max(-1, Math.min(1, v + amount * e[i])))
+      const xy = msSsim(x, 0, y, 0, shape)
+      assert.ok(Math.abs(xy - msSsim(y, 0, x, 0, shape)) < 1e-12, 'symmetric')
+      assert.ok(xy < last, `noise ${amount}: ${xy} ≥ ${last}`)
+      last = xy
+    }
+  })
+
+  it('two flat images: only the coarsest luminance term is left, l(a, b) to the power of its renormalised weight', () => {
+    const shape = [28, 28, 1] as const
+    const a = new Float32Array(784).fill(-0.5)
+    const b = new Float32Array(784).fill(0.5)
+    const [pa, pb] = [0.25, 0.75]
+    const l = (2 * pa * pb + 0.01 ** 2) / (pa * pa + pb * pb + 0.01 ** 2)
+    const weight = MS_SSIM_WEIGHTS[2] / (MS_SSIM_WEIGHTS[0] + MS_SSIM_WEIGHTS[1] + MS_SSIM_WEIGHTS[2])
+    const got = msSsim(a, 0, b, 0, shape)
+    assert.ok(Math.abs(got - l ** weight) < 1e-12, `${got} vs ${l ** weight}`)
+  })
+
+  it('the diversity statistic: 1 for copies of one image, lower for distinct images, and the same for the same seed', () => {
+    const shape = [16, 16, 1] as const
+    const one = noise(256, 7)
+    const copies = new Float32Array(256 * 20)
+    for (let i = 0; i < 20; i++) copies.set(one, i * 256)
+    assert.ok(Math.abs(meanPairwiseMsSsim(copies, 20, shape, 50) - 1) < 1e-12, 'copies of one image')
+    const distinct = noise(256 * 20, 8)
+    const d = meanPairwiseMsSsim(distinct, 20, shape, 50, 3)
+    assert.ok(d < 0.2, `${d}`)
+    assert.equal(meanPairwiseMsSsim(distinct, 20, shape, 50, 3), d)
+    // two images: every pair is the two of them, never one image with itself
+    const two = meanPairwiseMsSsim(distinct, 2, shape, 50, 3)
+    assert.ok(Math.abs(two - msSsim(distinct, 0, distinct, 1, shape)) < 1e-12, `${two}`)
+    assert.throws(() => meanPairwiseMsSsim(distinct, 1, shape), /at least 2 images/)
   })
 })
 
@@ -375,7 +530,7 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     const G = sampler(test, 0, 3000, 4)
     const E = mlp([784, 4], { input: [28, 28, 1], name: 'E' })
     const before = tf.memory().numTensors
-    const r = await evaluateImages(['frechet', 'inceptionScore', 'precisionRecall', 'reconstruction'], {
+    const r = await evaluateImages(['frechet', 'inceptionScore', 'precisionRecall', 'msSsim', 'reconstruction'], {
       kind: 'mnist',
       nets: { G, E },
       latent: 4,
@@ -385,6 +540,12 @@ describe('metrics on MNIST through the evaluation classifier', { skip: missing ?
     assert.equal(tf.memory().numTensors, before)
     assert.ok(r.frechet < 5 && r.inceptionScore > 8 && r.precision > 0.6 && r.recall > 0.6, JSON.stringify(r))
     assert.ok(r.reconstructionL1 > 0)
+    // real digits are as diverse as real digits; one digit drawn over and over is not
+    assert.ok(Math.abs(r.msSsim - r.msSsimReal) < 0.03 && r.msSsimReal < 0.5, JSON.stringify(r))
+    const one = sampler(test, 0, 1, 4)
+    const collapsed = await evaluateImages(['msSsim'], { kind: 'mnist', nets: { G: one }, latent: 4, samples: 200 })
+    one.free()
+    assert.equal(collapsed.msSsim, 1)
     await assert.rejects(
       evaluateImages(['fid'], { kind: 'mnist', nets: { G }, latent: 4 }),
       /unknown metric "fid"; known: stackedModes, frechet/

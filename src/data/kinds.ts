@@ -15,10 +15,10 @@ import type { ImageKind } from './images.ts'
 
 /** The metrics of the registry in src/metrics/registry.ts, by data kind (a test keeps the two in step). */
 export const IMAGE_METRICS: Readonly<Record<ImageKind, ReadonlyArray<string>>> = {
-  mnist: ['frechet', 'precisionRecall', 'inceptionScore', 'critic', 'reconstruction'],
-  fashionMnist: ['frechet', 'precisionRecall', 'inceptionScore', 'critic', 'reconstruction'],
-  colorMnist: ['frechet', 'precisionRecall', 'inceptionScore', 'critic', 'reconstruction'],
-  stackedMnist: ['stackedModes', 'frechet', 'precisionRecall', 'inceptionScore', 'critic', 'reconstruction']
+  mnist: ['frechet', 'precisionRecall', 'inceptionScore', 'msSsim', 'critic', 'reconstruction'],
+  fashionMnist: ['frechet', 'precisionRecall', 'inceptionScore', 'msSsim', 'critic', 'reconstruction'],
+  colorMnist: ['frechet', 'precisionRecall', 'inceptionScore', 'msSsim', 'critic', 'reconstruction'],
+  stackedMnist: ['stackedModes', 'frechet', 'precisionRecall', 'inceptionScore', 'msSsim', 'critic', 'reconstruction']
 }
 
 /** Computed when a config names none: the cheap ones (the critic trains a net; reconstruction needs an encoder). */

@@ -17,6 +17,7 @@ import type { Classifier } from './classifier.ts'
 import { ensureClassifierSync } from './classifier.ts'
 import { independentCritic } from './critic.ts'
 import { frechetOfFeatures } from './frechet.ts'
+import { meanPairwiseMsSsim } from './msssim.ts'
 import { precisionRecall } from './precisionRecall.ts'
 import { reconstructionError } from './reconstruction.ts'
 
@@ -24,6 +25,8 @@ import { reconstructionError } from './reconstruction.ts'
 export const STACKED_SAMPLES = 26_000
 /** At most this many samples (and test examples) enter the feature metrics: precision/recall compares every pair. */
 export const FEATURE_SAMPLES = 5000
+/** Pairs of images behind the MS-SSIM diversity statistic. */
+export const MS_SSIM_PAIRS = 2000
 
 export interface EvaluationOptions {
   readonly kind: ImageKind
@@ -63,6 +66,14 @@ export class Evaluation {
       ...featuresOf(this.classifier(), examples(this.set('test'), m, TANH_RANGE), m, this.view),
       n: m
     }))
+  }
+  /** The mean MS-SSIM of random pairs among the first `n` test examples (the real-data reference of msSsim). */
+  realMsSsim(n: number): number {
+    const set = this.set('test')
+    const m = Math.min(n, set.count)
+    return this.once(`msSsim:${m}`, () =>
+      meanPairwiseMsSsim(examples(set, m, TANH_RANGE), m, set.shape, MS_SSIM_PAIRS, this.o.seed ?? 1)
+    )
   }
   /** Classifier features of `n` samples (at most FEATURE_SAMPLES) against as many test examples. */
   features(
@@ -133,6 +144,20 @@ export const imageMetrics: Readonly<Record<string, Metric>> = {
     description: 'inception score with the evaluation classifier (10 classes; 1000 joint classes for Stacked MNIST)',
     kinds: ALL,
     run: (ev, samples, n) => ({ inceptionScore: inceptionScore(ev.classifier(), samples, n, ev.view) })
+  },
+  msSsim: {
+    of: 'samples',
+    description:
+      'diversity: the mean MS-SSIM of 2000 random pairs of samples (msSsim; lower is more diverse) and of test images (msSsimReal), as Odena et al. 2017',
+    kinds: ALL,
+    run: (ev, samples, n) => {
+      const test = ev.set('test')
+      const m = Math.min(n, FEATURE_SAMPLES, test.count)
+      return {
+        msSsim: meanPairwiseMsSsim(samples, m, test.shape, MS_SSIM_PAIRS, ev.o.seed ?? 1),
+        msSsimReal: ev.realMsSsim(m)
+      }
+    }
   },
   critic: {
     of: 'nets',
