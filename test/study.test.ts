@@ -172,7 +172,19 @@ describe('study collect', () => {
               exit: 0,
               metrics: { modes: 310, kl: 3.1, frechet: 800, inceptionScore: 4.08, msPerStep: 50 }
             },
-            { label: 'gan-stacked-mnist', seed: 2, exit: 1, error: 'not finished (running)', metrics: null }
+            { label: 'gan-stacked-mnist', seed: 2, exit: 1, error: 'not finished (running)', metrics: null },
+            {
+              label: 'vae-stacked-mnist',
+              seed: 1,
+              exit: 0,
+              metrics: { modes: 980, kl: 0.6, frechet: 600, inceptionScore: 28, msSsim: 0.3, msSsimReal: 0.24 }
+            },
+            {
+              label: 'vae-stacked-mnist',
+              seed: 2,
+              exit: 0,
+              metrics: { modes: 978, kl: 0.7, frechet: 610, inceptionScore: 30, msSsim: 0.32, msSsimReal: 0.24 }
+            }
           ]
         })
       )
@@ -181,13 +193,17 @@ describe('study collect', () => {
         runs.map((r) => [r.label, r.seed, r.exit]),
         [
           ['gan-stacked-mnist', 1, 0],
-          ['gan-stacked-mnist', 2, 1]
+          ['gan-stacked-mnist', 2, 1],
+          ['vae-stacked-mnist', 1, 0],
+          ['vae-stacked-mnist', 2, 0]
         ]
       )
       assert.match(
         table('stacked-mnist', runs),
-        /\| gan-stacked-mnist \| 1\/2 \| 310\.0 ± 0\.0 \| 3\.10 ± 0\.00 \| 800\.0 ± 0\.0 \| — \| 4\.08 \(seed 1\) \| — \| 50 \|/
+        /\| gan-stacked-mnist \| 1\/2 \| 310\.0 ± 0\.0 \| 3\.10 ± 0\.00 \| 800\.0 ± 0\.0 \| — \| 4\.08 \(seed 1\) \| — \| — \| 50 \|/
       )
+      // MS-SSIM over seeds, with the test data's value beside it
+      assert.match(table('stacked-mnist', runs), /\| vae-stacked-mnist \| 2\/2 \| .* \| 29\.00 ± 1\.41 \| 0\.310 ± 0\.014 \(0\.240\) \| — \| — \|/)
       assert.deepEqual(runsRecorded(join(dir, 'missing.json')), [])
       const png = await modesPlot('stacked-mnist', runs)
       assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')])
