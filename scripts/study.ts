@@ -131,11 +131,13 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
       const has = ok.filter((r) => typeof r.metrics![k] === 'number')
       return has.length === 1
         ? `${(has[0].metrics![k] as number).toFixed(digits)} (seed ${has[0].seed})`
-        : cell(get(k), digits)
+        : has.length > 1 && has.length < ok.length
+          ? `${cell(get(k), digits)} (${has.length} seeds)`
+          : cell(get(k), digits)
     }
     const real = get('msSsimReal')
     const msSsim = (): string =>
-      get('msSsim').length === 0 ? '—' : `${some('msSsim', 3)} (${mean(real).toFixed(3)})`
+      get('msSsim').length === 0 ? '—' : `${some('msSsim', 3)}, test ${mean(real).toFixed(3)}`
     const ms = get('msPerStep')
     const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
     lines.push(
@@ -215,7 +217,9 @@ const PAPER_KEYS: Readonly<Record<string, ReadonlyArray<string>>> = {
  * 2 min more, most of it its training). Metrics a run already has in its paper-metrics.json are kept.
  */
 const evaluatePaperMetrics = (dir: string, labels: ReadonlyArray<string>): void => {
-  for (const run of runsIn(dir, labels).filter((r) => r.exit === 0)) {
+  // seed by seed, so that a stopped evaluation leaves every config with the same seeds evaluated
+  const done = runsIn(dir, labels).filter((r) => r.exit === 0)
+  for (const run of [...done].sort((a, b) => a.seed - b.seed)) {
     const folder = join(dir, `${run.label}-seed${run.seed}`)
     const had = readJson(join(folder, PAPER_METRICS)) ?? {}
     const wanted = Object.keys(PAPER_KEYS).filter(

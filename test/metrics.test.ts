@@ -228,7 +228,13 @@ describe('MS-SSIM', () => {
     Float32Array.from({ length: Math.floor(h / 2) * Math.floor(w / 2) }, (_, i) => {
       const y = Math.floor(i / Math.floor(w / 2))
       const xx = i % Math.floor(w / 2)
-      return (x[2 * y * w + 2 * xx] + x[2 * y * w + 2 * xx + 1] + x[(2 * y + 1) * w + 2 * xx] + x[(2 * y + 1) * w + 2 * xx + 1]) / 4
+      return (
+        (x[2 * y * w + 2 * xx] +
+          x[2 * y * w + 2 * xx + 1] +
+          x[(2 * y + 1) * w + 2 * xx] +
+          x[(2 * y + 1) * w + 2 * xx + 1]) /
+        4
+      )
     })
 
   it('fits the scales to the image: 3 for 28-pixel digits with a 7-pixel window, 1 below 14 pixels, and refuses images under the window', () => {
@@ -236,7 +242,10 @@ describe('MS-SSIM', () => {
     assert.equal(msSsimScales(13, 7), 1)
     assert.equal(msSsimScales(14, 7), 2)
     assert.equal(msSsimScales(1000, 7), 5)
-    assert.throws(() => msSsim(new Float32Array(36), 0, new Float32Array(36), 0, [6, 6, 1]), /smaller than the 7-pixel window/)
+    assert.throws(
+      () => msSsim(new Float32Array(36), 0, new Float32Array(36), 0, [6, 6, 1]),
+      /smaller than the 7-pixel window/
+    )
   })
 
   it('at one scale it is SSIM by its definition (2-D Gaussian windows written out), on random images of odd sizes and channels', () => {
@@ -247,9 +256,10 @@ describe('MS-SSIM', () => {
     ] as const) {
       const a = noise(h * w * c, seed)
       // b: a blurred toward a with noise, so that the structure term is neither 0 nor 1
-      const b = a.map((v, i) => 0.6 * v + 0.4 * noise(h * w * c, seed + 10)[i])
+      const e = noise(h * w * c, seed + 10)
+      const b = a.map((v, i) => 0.6 * v + 0.4 * e[i])
       const got = msSsim(a, 0, b, 0, [h, w, c])
-      const want = ssimByDefinition(a, b, h, w, c)
+      const want = ssimByDefinition(a, b, h, w, c) as number
       assert.ok(Math.abs(got - want) < 1e-9, `${h}×${w}×${c}: ${got} vs ${want}`)
     }
   })

@@ -31,14 +31,17 @@ const C2 = 0.03 ** 2
 
 /** How many scales fit images of `side` pixels with a window of `window` (1‥5). */
 export const msSsimScales = (side: number, window: number): number => {
-  if (side < window) throw new RangeError(`msSsim: images of ${side} pixels are smaller than the ${window}-pixel window`)
+  if (side < window)
+    throw new RangeError(`msSsim: images of ${side} pixels are smaller than the ${window}-pixel window`)
   let m = 1
   while (m < MS_SSIM_WEIGHTS.length && Math.floor(side / 2 ** m) >= window) m++
   return m
 }
 
 const gaussian = (window: number, sigma: number): Float64Array => {
-  const g = Float64Array.from({ length: window }, (_, i) => Math.exp(-((i - (window - 1) / 2) ** 2) / (2 * sigma * sigma)))
+  const g = Float64Array.from({ length: window }, (_, i) =>
+    Math.exp(-((i - (window - 1) / 2) ** 2) / (2 * sigma * sigma))
+  )
   const s = g.reduce((a, b) => a + b, 0)
   return g.map((v) => v / s)
 }
@@ -100,7 +103,11 @@ const halve = (x: Float64Array, h: number, w: number): Float64Array => {
   for (let y = 0; y < oh; y++)
     for (let c = 0; c < ow; c++)
       out[y * ow + c] =
-        (x[2 * y * w + 2 * c] + x[2 * y * w + 2 * c + 1] + x[(2 * y + 1) * w + 2 * c] + x[(2 * y + 1) * w + 2 * c + 1]) / 4
+        (x[2 * y * w + 2 * c] +
+          x[2 * y * w + 2 * c + 1] +
+          x[(2 * y + 1) * w + 2 * c] +
+          x[(2 * y + 1) * w + 2 * c + 1]) /
+        4
   return out
 }
 
@@ -134,8 +141,8 @@ export const msSsim = (
   const size = h0 * w0 * channels
   let sum = 0
   for (let ch = 0; ch < channels; ch++) {
-    let x = plane(a, i * size, shape, ch)
-    let y = plane(b, j * size, shape, ch)
+    let x: Float64Array = plane(a, i * size, shape, ch)
+    let y: Float64Array = plane(b, j * size, shape, ch)
     let h = h0
     let w = w0
     let value = 1
