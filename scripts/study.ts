@@ -135,14 +135,12 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
           ? `${cell(get(k), digits)} (${has.length} seeds)`
           : cell(get(k), digits)
     }
-    const real = get('msSsimReal')
-    const msSsim = (): string =>
-      get('msSsim').length === 0 ? '—' : `${some('msSsim', 3)}, test ${mean(real).toFixed(3)}`
+    const msSsim = get('msSsim').length === 0 ? '—' : `${some('msSsim', 3)}, test ${mean(get('msSsimReal')).toFixed(3)}`
     const ms = get('msPerStep')
     const speed = ms.length === 0 ? '—' : mean(ms).toFixed(0)
     lines.push(
       image
-        ? `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('kl'), 2)} | ${cell(get('frechet'), 1)} | ${cell(get('reconstructionL1'), 3)} | ${some('inceptionScore', 2)} | ${msSsim()} | ${some('criticWasserstein', 1)} | ${speed} |`
+        ? `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('kl'), 2)} | ${cell(get('frechet'), 1)} | ${cell(get('reconstructionL1'), 3)} | ${some('inceptionScore', 2)} | ${msSsim} | ${some('criticWasserstein', 1)} | ${speed} |`
         : `| ${label} | ${ok.length}/${all} | ${cell(get('modes'), 1)} | ${cell(get('highQuality'), 1, 100)} | ${cell(get('klToUniform'), 2)} | ${speed} |`
     )
   }
@@ -218,8 +216,10 @@ const PAPER_KEYS: Readonly<Record<string, ReadonlyArray<string>>> = {
  */
 const evaluatePaperMetrics = (dir: string, labels: ReadonlyArray<string>): void => {
   // seed by seed, so that a stopped evaluation leaves every config with the same seeds evaluated
-  const done = runsIn(dir, labels).filter((r) => r.exit === 0)
-  for (const run of [...done].sort((a, b) => a.seed - b.seed)) {
+  const done = runsIn(dir, labels)
+    .filter((r) => r.exit === 0)
+    .sort((a, b) => a.seed - b.seed)
+  for (const run of done) {
     const folder = join(dir, `${run.label}-seed${run.seed}`)
     const had = readJson(join(folder, PAPER_METRICS)) ?? {}
     const wanted = Object.keys(PAPER_KEYS).filter(
