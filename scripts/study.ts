@@ -279,6 +279,53 @@ export const runsRecorded = (file: string): Array<Run> => {
   return (j?.runs ?? []).map((r) => ({ ...r, metrics: r.metrics ?? null }))
 }
 
+/** One call of `compare` behind a group's numbers, with its wall time here (null: not measured). */
+export interface Call {
+  readonly command: string
+  readonly wallS: number | null
+}
+/** A group's committed record as earlier versions wrote it too (one `command` and its `wallS`). */
+interface Recorded {
+  readonly calls?: ReadonlyArray<Call>
+  readonly command?: string
+  readonly wallS?: number | null
+}
+
+/**
+ * The calls behind a group after this one: a fresh call replaces the record; a resumed call adds its
+ * wall time to the same command's (it continued those runs) or is appended (it added runs, as a second
+ * `--only` does); a collect alone (no wall time) keeps the record.
+ */
+export const callsOf = (
+  previous: Recorded,
+  command: string,
+  wallS: number | undefined,
+  resume: boolean
+): ReadonlyArray<Call> => {
+  const before: ReadonlyArray<Call> =
+    previous.calls ??
+    (previous.command !== undefined ? [{ command: previous.command, wallS: previous.wallS ?? null }] : [])
+  if (wallS === undefined) return before.length > 0 ? before : [{ command, wallS: null }]
+  if (!resume) return [{ command, wallS }]
+  return before.some((c) => c.command === command)
+    ? before.map((c) => (c.command === command ? { command, wallS: (c.wallS ?? 0) + wallS } : c))
+    : [...before, { command, wallS }]
+}
+
+/** The calls' wall time in all, or null when none was measured. */
+export const totalWall = (calls: ReadonlyArray<Call>): number | null =>
+  calls.some((c) => c.wallS !== null) ? calls.reduce((a, c) => a + (c.wallS ?? 0), 0) : null
+
+const minutes = (s: number | null): string => (s === null ? 'not recorded' : `${(s / 60).toFixed(1)} min`)
+
+/** The calls as a sentence: each command with its wall time, and the sum when there are several. */
+export const describeCalls = (calls: ReadonlyArray<Call>, cli = 'loss-algebra'): string => {
+  const shown = calls.map(
+    (c) => `\`${c.command.replace(/^loss-algebra /, `${cli} `)}\` (wall time here ${minutes(c.wallS)})`
+  )
+  return calls.length === 1 ? shown[0] : `${shown.join(', then ')}; ${minutes(totalWall(calls))} in all`
+}
+
 /** The group's plot of modes covered: every finished seed and the mean ± sd per run, in table order. */
 export const modesPlot = async (group: string, runs: ReadonlyArray<Run>): Promise<Buffer> => {
   const { compareReport } = await import('../src/report/compare.ts')
@@ -321,16 +368,12 @@ const collect = async (
   const tabled = [...baseline.map((r) => ({ ...r, label: `${r.label} (baseline)` })), ...cmp.runs]
   const md = table(group, tabled)
   const timing = join(results, `${group}.json`)
-  const previous = existsSync(timing)
-    ? (JSON.parse(readFileSync(timing, 'utf8')) as { wallS?: number; command?: string })
-    : {}
-  // a resumed call continues the previous one's runs, so their wall times add up
-  const total = wallS !== undefined && o.resume ? wallS + (previous.wallS ?? 0) : wallS
+  const previous = existsSync(timing) ? (JSON.parse(readFileSync(timing, 'utf8')) as Recorded) : {}
+  const made = callsOf(previous, command, wallS, o.resume)
   const record = {
     group,
-    command: previous.command !== undefined && (wallS === undefined || o.resume) ? previous.command : command,
-    wallS: total ?? previous.wallS ?? null,
-    seeds: o.seeds,
+    calls: made,
+    wallS: totalWall(made),
     steps: o.steps ?? 'from the configs',
     runs: cmp.runs.map((r) => ({
       label: r.label,
@@ -344,10 +387,7 @@ const collect = async (
     }))
   }
   writeFileSync(timing, JSON.stringify(record, null, 1) + '\n')
-  writeFileSync(
-    join(results, `${group}.md`),
-    `${md}\n\n\`${record.command}\` — wall time ${record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`}\n`
-  )
+  writeFileSync(join(results, `${group}.md`), `${md}\n\n${describeCalls(record.calls)}\n`)
   // drawn here rather than copied from compare's compare.png: whole run names, and every run of the
   // group even when it was finished over several calls
   let plot = true
@@ -365,13 +405,12 @@ const collect = async (
     else if (!existsSync(kept)) continue
     pictures.push(`<img src="results/${variant}/samples/${label}.png" width="260" title="${label}" alt="${label}">`)
   }
-  const wall = record.wallS === null ? 'not recorded' : `${(record.wallS / 60).toFixed(1)} min`
   fillResults(
     `${variant}:${group}`,
     [
       md,
       '',
-      `Command: \`${record.command.replace(/^loss-algebra /, 'npx loss-algebra ')}\` (wall time here ${wall}, ${o.seeds} seeds, steps ${record.steps}).`,
+      `${record.calls.length === 1 ? 'Command' : 'Commands'}: ${describeCalls(record.calls, 'npx loss-algebra')}; steps ${record.steps}.`,
       '',
       ...(plot ? [`![modes covered, ${group}](results/${variant}/${group}-modes.png)`, ''] : []),
       group === 'stacked-mnist'

@@ -20,7 +20,7 @@ import { gameOf } from '../src/experiment/index.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 import { alphaGanObjective } from '../src/models/index.ts'
 import { compact, studyConfigs } from '../scripts/study-configs.ts'
-import { groups, modesPlot, runsIn, runsRecorded, table } from '../scripts/study.ts'
+import { callsOf, describeCalls, groups, modesPlot, runsIn, runsRecorded, table, totalWall } from '../scripts/study.ts'
 
 const dir = join('examples', 'study')
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
@@ -123,6 +123,43 @@ describe('study table', () => {
     const md = table('grid', [run(1, 20, 0.5), run(2, 24, 0.7), run(3, 0, 0, 1)])
     assert.match(md, /\| m-grid \| 2\/3 \| 22\.0 ± 2\.8 \| 60\.0 ± 14\.1 \| 0\.15 ± 0\.07 \| 10 \|/)
     assert.match(table('ring', [run(1, 8, 1)]), /modes \/8/)
+  })
+})
+
+describe('study record of calls', () => {
+  const a = 'loss-algebra compare a.json --seeds 2 --resume'
+  const b = 'loss-algebra compare b.json --seeds 1 --resume'
+  it('keeps every call behind a group: a resumed call adds to its own command, a new one is appended', () => {
+    // the record as earlier versions wrote it: one command and its wall time
+    const legacy = { command: a, wallS: 600 }
+    const once = callsOf({ calls: callsOf(legacy, b, 120, true) }, a, 60, true)
+    const twice = callsOf({ calls: once }, b, 30, true)
+    assert.deepEqual(
+      twice,
+      [
+        { command: a, wallS: 660 },
+        { command: b, wallS: 150 }
+      ],
+      'a resumed a continues a; b is appended, then continued'
+    )
+    assert.equal(totalWall(twice), 810, 'the wall time in all is the sum')
+    assert.deepEqual(callsOf(legacy, b, 5, false), [{ command: b, wallS: 5 }], 'a fresh call replaces the record')
+    assert.deepEqual(callsOf({ calls: twice }, b, undefined, true), twice, 'a collect alone keeps the record')
+    assert.deepEqual(callsOf({}, b, undefined, false), [{ command: b, wallS: null }], 'nothing recorded: not measured')
+    assert.equal(totalWall([{ command: a, wallS: null }]), null, 'no wall time measured is said as such')
+  })
+  it('says each command with its wall time, and the sum when there are several', () => {
+    assert.equal(describeCalls([{ command: a, wallS: 90 }]), `\`${a}\` (wall time here 1.5 min)`)
+    assert.equal(
+      describeCalls(
+        [
+          { command: a, wallS: 600 },
+          { command: b, wallS: null }
+        ],
+        'npx loss-algebra'
+      ),
+      `\`npx ${a}\` (wall time here 10.0 min), then \`npx ${b}\` (wall time here not recorded); 10.0 min in all`
+    )
   })
 })
 
