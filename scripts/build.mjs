@@ -6,7 +6,7 @@
 // its `fp-ts/Either` is a folder, which Node's ESM loader refuses (tsx accepts it): the JavaScript
 // imports its CommonJS modules by file (`fp-ts/lib/Either.js`). `--clean` empties dist/ first.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -44,6 +44,21 @@ const walk = (dir) => {
   }
 }
 walk(dist)
+
+// CommonJS files the sources load by path (the wasm backend's pthread worker) are not tsc's to emit
+const copied = []
+const copyCjs = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) copyCjs(path)
+    else if (entry.name.endsWith('.cjs')) {
+      const to = join(dist, path.slice(join(root, 'src').length))
+      copyFileSync(path, to)
+      copied.push(to.slice(root.length + 1))
+    }
+  }
+}
+copyCjs(join(root, 'src'))
 console.log(
-  `build: dist/ written (imports rewritten: ${counts.declarations} declaration files to .js, ${counts.fpTs} modules to fp-ts/lib)`
+  `build: dist/ written (imports rewritten: ${counts.declarations} declaration files to .js, ${counts.fpTs} modules to fp-ts/lib; copied ${copied.join(', ') || 'no .cjs files'})`
 )

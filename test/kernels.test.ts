@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { missingKernels } from '../src/backend/index.ts'
+import { missingKernels, prepare } from '../src/backend/index.ts'
 import {
   NATIVE_JS_KERNELS,
   NATIVE_KERNELS,
@@ -38,14 +38,9 @@ before(async () => {
   await tf.setBackend('cpu')
   if (!(await registerNativeBackend())) available.native = nativeUnavailableReason() ?? 'native addon not built'
   else if (!(await tf.setBackend('native'))) available.native = 'native backend failed to initialise'
-  try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm')
-    wasm.setThreadsCount(1)
-    registerWasmTrainingKernels()
-    if (!(await tf.setBackend('wasm'))) available.wasm = 'wasm backend failed to initialise'
-  } catch (e) {
-    available.wasm = `wasm backend failed to load: ${String(e)}`
-  }
+  // wasm as the project starts it: the threaded build on this machine's cores (src/backend/wasm-threads.ts)
+  available.wasm = await prepare('wasm')
+  if (available.wasm === null && !(await tf.setBackend('wasm'))) available.wasm = 'wasm backend failed to initialise'
   await tf.setBackend('cpu')
 })
 

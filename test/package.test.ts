@@ -99,6 +99,8 @@ describe('the packed package in a plain Node project', { timeout: 300_000 }, () 
       'dist/index.d.ts',
       'dist/report/index.js',
       'dist/report/index.d.ts',
+      // the wasm backend's pthread worker, loaded by path (src/backend/wasm-threads.ts)
+      'dist/backend/wasm-thread-worker.cjs',
       'scripts/build-native.mjs'
     ])
       assert.ok(files.includes(f), `the tarball lacks ${f}`)

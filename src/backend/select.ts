@@ -16,6 +16,7 @@ import type { StepKernels } from '../compile/optim.ts'
 import { adamInPlace } from './adam.ts'
 import { nativeUnavailableReason, registerNativeBackend } from './native.ts'
 import { registerWasmTrainingKernels } from './wasm-kernels.ts'
+import { useWasmThreads, wasmThreadsWanted } from './wasm-threads.ts'
 
 export const BACKEND_ORDER = ['tensorflow', 'native', 'wasm', 'cpu'] as const
 export type KnownBackend = (typeof BACKEND_ORDER)[number]
@@ -124,8 +125,8 @@ async function loadWasm(): Promise<string | null> {
   if (wasmLoaded !== undefined) return wasmLoaded
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
-    // The threaded build does not start under Node (bench/README.md, wasm threads); SIMD does.
-    wasm.setThreadsCount(1)
+    // the package's threaded build, started here since the package cannot under Node (./wasm-threads.ts)
+    useWasmThreads(wasm, wasmThreadsWanted())
     registerWasmTrainingKernels()
     wasmLoaded = tf.findBackendFactory('wasm') != null ? null : 'tfjs-backend-wasm registered no backend'
   } catch (e) {

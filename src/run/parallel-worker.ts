@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 
 import { chooseBackend } from '../backend/select.ts'
+import { setWasmThreads } from '../backend/wasm-threads.ts'
 import type { Shard } from '../compile/step.ts'
 import { compileGame } from '../compile/step.ts'
 import type { Binding } from '../compile/Net.ts'
@@ -23,6 +24,8 @@ const run = async (): Promise<void> => {
   // the cpu backend's "install tfjs-node" banner would print once per worker
   await tf.setBackend('cpu')
   ;(tf.backend() as unknown as { firstUse?: boolean }).firstUse = false
+  // the worker threads are the parallelism here: each one's wasm stays on one thread
+  setWasmThreads(1)
   const backend = await chooseBackend({ requested: d.backend })
   const game = d.game
   const build = ((await import(d.nets.module)) as Record<string, (...args: ReadonlyArray<unknown>) => unknown>)[

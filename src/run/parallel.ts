@@ -9,7 +9,7 @@
  * Every part draws the whole batch's noise and keeps its rows (`drawRows`), and every loss is a mean
  * over the batch, so a split step computes the step on the whole batch up to the order of float
  * additions (the law in test/parallel.test.ts). It is worth it where one step keeps one core busy:
- * the `wasm` backend runs on one thread under Node (bench/README.md).
+ * the `wasm` backend ran on one thread under Node then (it now runs on the cores: ../backend/wasm-threads.ts).
  *
  * The threads meet synchronously: a message on a MessagePort, then a counter in shared memory
  * (Atomics.notify / Atomics.wait) to wake the other side, which takes the message with

@@ -1,0 +1,49 @@
+/**
+ * The `wasm` backend on more than one thread under Node (src/backend/wasm-threads.ts): the threaded
+ * build starts with the threads asked for, computes what `cpu` computes through the project's wasm
+ * kernels, lets Node exit when the program ends, and a bad LOSS_ALGEBRA_WASM_THREADS is named.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+
+const child = (env: Record<string, string>) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/wasm-threads-child.ts'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 45_000
+  })
+  const last = r.stdout.trim().split('\n').at(-1) ?? ''
+  return { status: r.status, signal: r.signal, stderr: r.stderr, out: last.startsWith('{') ? JSON.parse(last) : null }
+}
+
+describe('wasm on several threads', () => {
+  it('starts the threaded build with the threads asked for, agrees with cpu, and lets Node exit', () => {
+    const r = child({ LOSS_ALGEBRA_WASM_THREADS: '2' })
+    assert.equal(
+      r.signal,
+      null,
+      `the child did not exit by itself (killed by ${r.signal}): a pool thread keeps Node alive`
+    )
+    assert.equal(r.status, 0, `child failed: ${r.stderr}`)
+    assert.deepEqual(r.out.status, { threads: 2 }, `threads: ${JSON.stringify(r.out)}`)
+    assert.equal(r.out.pool, 2, 'XNNPACK pool size')
+    assert.ok(
+      r.out.worst < 1e-3,
+      `conv + dense values and gradients on wasm (2 threads) vs cpu: worst relative error ${r.out.worst}`
+    )
+  })
+
+  it('runs the single-threaded build when one thread is asked for', () => {
+    const r = child({ LOSS_ALGEBRA_WASM_THREADS: '1' })
+    assert.equal(r.status, 0, `child failed: ${r.stderr}`)
+    assert.deepEqual(r.out.status, { threads: 1 }, `threads: ${JSON.stringify(r.out)}`)
+    assert.ok(r.out.worst < 1e-3, `wasm (1 thread) vs cpu: worst relative error ${r.out.worst}`)
+  })
+
+  it('names a LOSS_ALGEBRA_WASM_THREADS that is not a whole number ≥ 1', () => {
+    const r = child({ LOSS_ALGEBRA_WASM_THREADS: 'two' })
+    assert.equal(r.status, 3, `exit ${r.status}: ${r.stderr}`)
+    assert.match(r.out.error, /LOSS_ALGEBRA_WASM_THREADS: expected a whole number ≥ 1, got 'two'/)
+  })
+})
