@@ -13,6 +13,9 @@
  *   --switch filterconv wasm: weight gradients of convolutions with ≥ 16 input channels as one
  *                    dilated XNNPACK convolution (src/backend/wasm-conv.ts) rather than im2col +
  *                    matmul, switched per block
+ *   --switch swap    wasm: a plain matmul whose b operand is new to XNNPACK and whose output has at
+ *                    most half as many rows as columns computed as Cᵀ = Bᵀ·Aᵀ (the smaller operand
+ *                    packed; src/backend/wasm-kernels.ts), switched per block
  *   --switch parallel any backend: the compiled step split over this thread and a worker thread
  *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
  *                    both threads, so wall time is the measure here
@@ -24,7 +27,7 @@ import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
 import { setNativeFusedDense, setNativeSplit } from '../src/backend/native.ts'
-import { setWasmFilterByConvMinChannels } from '../src/backend/wasm-kernels.ts'
+import { setWasmFilterByConvMinChannels, setWasmMatMulSwap } from '../src/backend/wasm-kernels.ts'
 import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
@@ -48,8 +51,8 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel' && sw !== 'filterconv') {
-  console.error(`bench/ab.ts: --switch must be fused, batch, split, filterconv or parallel, got "${sw}"`)
+if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel' && sw !== 'filterconv' && sw !== 'swap') {
+  console.error(`bench/ab.ts: --switch must be fused, batch, split, filterconv, swap or parallel, got "${sw}"`)
   process.exit(2)
 }
 await selectBackend(values.backend)
@@ -63,8 +66,8 @@ if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
 }
-if (sw === 'filterconv' && values.backend !== 'wasm') {
-  console.error('bench/ab.ts: --switch filterconv needs --backend wasm')
+if ((sw === 'filterconv' || sw === 'swap') && values.backend !== 'wasm') {
+  console.error(`bench/ab.ts: --switch ${sw} needs --backend wasm`)
   process.exit(2)
 }
 const OFF = Number.MAX_SAFE_INTEGER
@@ -74,6 +77,7 @@ const filterConvOn = sw === 'filterconv' ? setWasmFilterByConvMinChannels(OFF) :
 const set = (on: boolean): void => {
   if (sw === 'fused') setNativeFusedDense(on)
   else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : OFF)
+  else if (sw === 'swap') setWasmMatMulSwap(on)
   else setNativeSplit(on)
 }
 

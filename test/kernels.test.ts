@@ -813,6 +813,22 @@ describe('wasm training kernels match cpu', () => {
     )
   })
 
+  it('matMul of a few rows by a wide new operand (run as Cᵀ = Bᵀ·Aᵀ): values and gradients', async (t) => {
+    if (!need(t, 'wasm')) return
+    // k·n ≥ 2¹⁷ floats and m ≤ n / 2 take the swapped form (src/backend/wasm-kernels.ts); tb is a dense
+    // layer's input gradient dy·Wᵀ
+    for (const [m, k, n] of [
+      [3, 16, 8192],
+      [5, 32, 4099]
+    ])
+      for (const tb of [false, true]) {
+        const p = { m, k, n, ta: false, tb, batch: [[], []] as [Array<number>, Array<number>], seed: m + n }
+        await agree('wasm', `wide matMul ${JSON.stringify(p)}`, matmulInputs(p).slice(0, 3), (a, b, r) =>
+          matmulAndGrads(a, b, r, p)
+        )
+      }
+  })
+
   it('fused matMul with transposes, bias and activations', async (t) => {
     if (!need(t, 'wasm')) return
     const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))

@@ -54,9 +54,40 @@ export function missingWasmTrainingKernels(): Array<string> {
 }
 
 /**
+ * The b operands the wasm BatchMatMul has been given (by data id). Its XNNPACK operator packs b into
+ * its own layout on first use and keeps that until b is disposed, so a b seen before costs nothing
+ * more to pack.
+ */
+const packed = new WeakSet<object>()
+
+let SWAP = true
+/**
+ * The swap pays only where packing b is a real cost: from b's 2¹⁷ floats up (784 × 512 and 512 × 256
+ * layers; on the 32 × 256 layers of the code critic the two transposes cost more than packing saves,
+ * aae `conv` 1.09× with no bound).
+ */
+const SWAP_MIN_B_FLOATS = 1 << 17
+
+/**
+ * Whether a plain matmul whose b (large) would be packed afresh and whose output has at most half as many
+ * rows as columns is computed as Cᵀ = Bᵀ·Aᵀ, so that the smaller operand is the one packed (on by default;
+ * bench/README.md has the measurement). Returns the old setting.
+ */
+export function setWasmMatMulSwap(on: boolean): boolean {
+  const old = SWAP
+  SWAP = on
+  return old
+}
+
+/**
  * Calls the wasm matmul kernel `name` without transposes: operands to transpose are copied
  * transposed first (an O(size) copy against an O(M·N·K) product that runs ~15× slower with
- * transposeA or transposeB in tfjs-backend-wasm 4.22).
+ * transposeA or transposeB in tfjs-backend-wasm 4.22). A BatchMatMul C = A·B (one batch, A not
+ * transposed: a layer's forward pass or its input gradient dy·Wᵀ) whose B (at least
+ * SWAP_MIN_B_FLOATS) the kernel has not packed yet and with M ≤ N / 2 runs as Cᵀ = Bᵀ·Aᵀ: the kernel
+ * packs its second operand for every new tensor, and packing Aᵀ (K × M) costs less than packing B
+ * (K × N); for dy·Wᵀ the swap also saves W's transposed copy (Bᵀ is W itself). Weight gradients
+ * (A transposed) are left alone: swapping G's 32 → 3136 weight gradient made gan `conv` 1.08× slower.
  */
 function withoutTransposes(name: string, args: WasmKernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs
@@ -67,27 +98,48 @@ function withoutTransposes(name: string, args: WasmKernelArgs): tf.TensorInfo {
   const rb = b.shape.length
   const innerA = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
   const innerB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
-  if (
-    (!transposeA && !transposeB) ||
-    a.dtype !== 'float32' ||
-    b.dtype !== 'float32' ||
-    ra < 2 ||
-    rb < 2 ||
-    innerA !== innerB
-  ) {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2 || innerA !== innerB)
     return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
-  }
-  const a2 = transposeA ? transposeLast2(args.backend, a) : a
-  const b2 = transposeB ? transposeLast2(args.backend, b) : b
-  try {
-    return orig({
-      inputs: { ...args.inputs, a: a2, b: b2 },
-      backend: args.backend,
+  const backend = args.backend
+  const plain = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
+    orig({
+      inputs: { ...args.inputs, a: x, b: y },
+      backend,
       attrs: { ...args.attrs, transposeA: false, transposeB: false }
     }) as tf.TensorInfo
+  const rows = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
+  const cols = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+  const oneBatch = [...a.shape.slice(0, -2), ...b.shape.slice(0, -2)].every((d) => d === 1)
+  const fresh = transposeB || !packed.has(b.dataId)
+  const temps: Array<tf.TensorInfo> = []
+  const own = (t: tf.TensorInfo, original: tf.TensorInfo): tf.TensorInfo => {
+    if (t !== original) temps.push(t)
+    return t
+  }
+  try {
+    if (
+      SWAP &&
+      name === tf.BatchMatMul &&
+      oneBatch &&
+      !transposeA &&
+      fresh &&
+      2 * rows <= cols &&
+      innerB * cols >= SWAP_MIN_B_FLOATS
+    ) {
+      const bt = own(transposeB ? b : transposeLast2(backend, b), b)
+      const at = own(transposeLast2(backend, a), a)
+      return transposeLast2(backend, own(plain(bt, at), a))
+    }
+    if (!transposeA && !transposeB) {
+      packed.add(b.dataId)
+      return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+    }
+    const a2 = own(transposeA ? transposeLast2(backend, a) : a, a)
+    const b2 = own(transposeB ? transposeLast2(backend, b) : b, b)
+    if (b2 === b) packed.add(b.dataId)
+    return plain(a2, b2)
   } finally {
-    if (a2 !== a) args.backend.disposeData(a2.dataId)
-    if (b2 !== b) args.backend.disposeData(b2.dataId)
+    for (const t of temps) backend.disposeData(t.dataId)
   }
 }
 
