@@ -9,7 +9,8 @@
  *   --switch batch   any backend: batched net applications (src/compile/batching.ts), two compiled
  *                    steps from the same initial weights, one with `batchApplications: false`
  *   --switch split   native: convolutions split across two threads (native/src/split.cc), switched
- *                    per block; CPU time counts both threads, so wall time is the measure here
+ *                    per block (--min-macs N: the threshold while on); CPU time counts both threads,
+ *                    so wall time is the measure here
  *   --switch filterconv wasm: weight gradients of convolutions with ≥ 16 input channels as one
  *                    dilated XNNPACK convolution (src/backend/wasm-conv.ts) rather than im2col +
  *                    matmul, switched per block
@@ -46,7 +47,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '6' },
     warmup: { type: 'string', default: '2' },
-    seed: { type: 'string', default: '1' }
+    seed: { type: 'string', default: '1' },
+    'min-macs': { type: 'string' }
   }
 })
 
@@ -62,6 +64,8 @@ if (sw === 'fused' && !setNativeFusedDense(true)) {
   )
   process.exit(2)
 }
+/** --min-macs: the split's threshold while on (the addon's own default otherwise). */
+const splitMinMacs = values['min-macs'] === undefined ? undefined : Number(values['min-macs'])
 if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
@@ -78,7 +82,7 @@ const set = (on: boolean): void => {
   if (sw === 'fused') setNativeFusedDense(on)
   else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : OFF)
   else if (sw === 'swap') setWasmMatMulSwap(on)
-  else setNativeSplit(on)
+  else setNativeSplit(on, splitMinMacs)
 }
 
 /** The fused and split switches: one compiled step, the kernels switched before each of its steps. */
