@@ -53,8 +53,9 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-if (sw !== 'fused' && sw !== 'batch' && sw !== 'split' && sw !== 'parallel' && sw !== 'filterconv' && sw !== 'swap') {
-  console.error(`bench/ab.ts: --switch must be fused, batch, split, filterconv, swap or parallel, got "${sw}"`)
+const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'parallel']
+if (!SWITCHES.includes(sw)) {
+  console.error(`bench/ab.ts: --switch must be one of ${SWITCHES.join(', ')}, got "${sw}"`)
   process.exit(2)
 }
 await selectBackend(values.backend)
