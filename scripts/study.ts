@@ -294,7 +294,8 @@ interface Recorded {
 /**
  * The calls behind a group after this one: a fresh call replaces the record; a resumed call adds its
  * wall time to the same command's (it continued those runs) or is appended (it added runs, as a second
- * `--only` does); a collect alone (no wall time) keeps the record.
+ * `--only` does); a collect (no wall time) keeps the record, and with `--resume` appends its command
+ * untimed (the runs of a call that was stopped).
  */
 export const callsOf = (
   previous: Recorded,
@@ -305,14 +306,21 @@ export const callsOf = (
   const before: ReadonlyArray<Call> =
     previous.calls ??
     (previous.command !== undefined ? [{ command: previous.command, wallS: previous.wallS ?? null }] : [])
-  if (wallS === undefined) return before.length > 0 ? before : [{ command, wallS: null }]
+  const known = before.some((c) => c.command === command)
+  if (wallS === undefined) {
+    if (before.length === 0) return [{ command, wallS: null }]
+    // with --resume, a collect names the call whose runs it collects (one stopped before it could
+    // record its wall time)
+    return resume && !known ? [...before, { command, wallS: null }] : before
+  }
   if (!resume) return [{ command, wallS }]
-  return before.some((c) => c.command === command)
-    ? before.map((c) => (c.command === command ? { command, wallS: (c.wallS ?? 0) + wallS } : c))
+  // a call continuing one whose time was not recorded stays not recorded: its own time is a part
+  return known
+    ? before.map((c) => (c.command === command ? { command, wallS: c.wallS === null ? null : c.wallS + wallS } : c))
     : [...before, { command, wallS }]
 }
 
-/** The calls' wall time in all, or null when none was measured. */
+/** The timed calls' wall time in all, or null when none was measured. */
 export const totalWall = (calls: ReadonlyArray<Call>): number | null =>
   calls.some((c) => c.wallS !== null) ? calls.reduce((a, c) => a + (c.wallS ?? 0), 0) : null
 
@@ -323,7 +331,10 @@ export const describeCalls = (calls: ReadonlyArray<Call>, cli = 'loss-algebra'):
   const shown = calls.map(
     (c) => `\`${c.command.replace(/^loss-algebra /, `${cli} `)}\` (wall time here ${minutes(c.wallS)})`
   )
-  return calls.length === 1 ? shown[0] : `${shown.join(', then ')}; ${minutes(totalWall(calls))} in all`
+  const untimed = calls.some((c) => c.wallS === null) && totalWall(calls) !== null
+  return calls.length === 1
+    ? shown[0]
+    : `${shown.join(', then ')}; ${minutes(totalWall(calls))} in all${untimed ? ' for the calls timed' : ''}`
 }
 
 /** The group's plot of modes covered: every finished seed and the mean ± sd per run, in table order. */

@@ -147,6 +147,12 @@ describe('study record of calls', () => {
     assert.deepEqual(callsOf({ calls: twice }, b, undefined, true), twice, 'a collect alone keeps the record')
     assert.deepEqual(callsOf({}, b, undefined, false), [{ command: b, wallS: null }], 'nothing recorded: not measured')
     assert.equal(totalWall([{ command: a, wallS: null }]), null, 'no wall time measured is said as such')
+    // a stopped call's runs collected with --resume: named, untimed, and its continuation stays untimed
+    const c = 'loss-algebra compare c.json --seeds 1 --resume'
+    const stopped = callsOf({ calls: once }, c, undefined, true)
+    assert.deepEqual(stopped, [...once, { command: c, wallS: null }], 'a resumed collect names its call')
+    assert.deepEqual(callsOf({ calls: stopped }, c, 60, true), stopped, 'a part of an untimed call is not its time')
+    assert.deepEqual(callsOf({ calls: once }, c, undefined, false), once, 'a plain collect keeps the record')
   })
   it('says each command with its wall time, and the sum when there are several', () => {
     assert.equal(describeCalls([{ command: a, wallS: 90 }]), `\`${a}\` (wall time here 1.5 min)`)
@@ -158,7 +164,7 @@ describe('study record of calls', () => {
         ],
         'npx loss-algebra'
       ),
-      `\`npx ${a}\` (wall time here 10.0 min), then \`npx ${b}\` (wall time here not recorded); 10.0 min in all`
+      `\`npx ${a}\` (wall time here 10.0 min), then \`npx ${b}\` (wall time here not recorded); 10.0 min in all for the calls timed`
     )
   })
 })
