@@ -35,7 +35,7 @@ const MAX_THREADS = 8
 
 let wanted: number | undefined
 
-/** Sets the threads of the `wasm` backend (1: the single-threaded build); only before it starts. */
+/** Sets the threads of the `wasm` backend (1: the single-threaded build, at most 8); only before it starts. */
 export function setWasmThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`wasm threads: expected a whole number ≥ 1, got ${n}`)
   wanted = n
@@ -46,7 +46,7 @@ export function setWasmThreads(n: number): void {
  * (at most 4). Throws with what is wrong when the variable is not a whole number ≥ 1.
  */
 export function wasmThreadsWanted(): number {
-  if (wanted !== undefined) return wanted
+  if (wanted !== undefined) return Math.min(wanted, MAX_THREADS)
   const env = process.env.LOSS_ALGEBRA_WASM_THREADS
   if (env !== undefined && env.trim() !== '') {
     const n = Number(env)
