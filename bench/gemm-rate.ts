@@ -2,7 +2,7 @@
  * The arithmetic rate under the steps: single matrix products of the reference nets' shapes, timed on
  * each backend here and in PyTorch (the peer's library, on 1 thread and on every core), in GFLOP/s.
  * The operands are made once, so this is the product alone (on wasm, XNNPACK packs b once and keeps
- * it). Ours and PyTorch alternate (PyTorch, ours, PyTorch), and PyTorch's faster run is kept.
+ * it). Rounds alternate PyTorch and ours; each side's median over the rounds is printed.
  *
  *   npx tsx bench/gemm-rate.ts [--backends native,wasm] [--python /usr/bin/python3] [--reps 40] [--rounds 5]
  */
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   }
 })
 const reps = Number(values.reps)
+/** Each product runs this long before it is timed, on both sides. */
+const WARM_MS = 300
 const rounds = Number(values.rounds)
 
 /** [M, K, N, where]: C[M, N] = A[M, K] · B[K, N]. */
@@ -39,20 +41,18 @@ const gflops = (m: number, k: number, n: number, ms: number): number => (2 * m *
 
 const TORCH = `
 import json, os, sys, time, torch
-shapes = json.loads(sys.argv[1]); reps = int(sys.argv[2]); rounds = int(sys.argv[3])
+shapes = json.loads(sys.argv[1]); reps = int(sys.argv[2]); warm = float(sys.argv[3]) / 1000
 out = {}
 for threads in sorted({1, os.cpu_count() or 1}):
     torch.set_num_threads(threads)
     row = []
     for m, k, n in shapes:
         a = torch.randn(m, k); b = torch.randn(k, n)
-        for _ in range(3): torch.mm(a, b)
-        best = []
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            for _ in range(reps): torch.mm(a, b)
-            best.append((time.perf_counter() - t0) * 1000 / reps)
-        best.sort(); row.append(best[len(best) // 2])
+        w0 = time.perf_counter()
+        while time.perf_counter() - w0 < warm: torch.mm(a, b)
+        t0 = time.perf_counter()
+        for _ in range(reps): torch.mm(a, b)
+        row.append((time.perf_counter() - t0) * 1000 / reps)
     out[str(threads)] = row
 print(json.dumps(out))
 `
@@ -60,49 +60,73 @@ print(json.dumps(out))
 const torch = (python: string): Record<string, Array<number>> | string => {
   const r = spawnSync(
     python,
-    ['-c', TORCH, JSON.stringify(SHAPES.map(([m, k, n]) => [m, k, n])), String(reps), String(rounds)],
-    { encoding: 'utf8', timeout: 600_000 }
+    ['-c', TORCH, JSON.stringify(SHAPES.map(([m, k, n]) => [m, k, n])), String(reps), String(WARM_MS)],
+    {
+      encoding: 'utf8',
+      timeout: 600_000
+    }
   )
   if (r.status !== 0) return `torch failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, Array<number>>
 }
 
-/** Median ms of one product on the current backend. */
-const ours = async (m: number, k: number, n: number): Promise<number> => {
+/** ms of one product on the current backend: one block of `reps` calls after a warm-up. */
+const ours = (m: number, k: number, n: number): number => {
   const a = tf.randomNormal([m, k])
   const b = tf.randomNormal([k, n])
   const once = (): void => tf.tidy(() => void tf.matMul(a, b).dataSync())
-  for (let i = 0; i < 3; i++) once()
-  const times: Array<number> = []
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now()
-    for (let i = 0; i < reps; i++) once()
-    times.push((performance.now() - t0) / reps)
-  }
+  // warm up for WARM_MS, not a count: a cold start (after the other side's process) ran 1.5x slower
+  for (const w0 = performance.now(); performance.now() - w0 < WARM_MS;) once()
+  const t0 = performance.now()
+  for (let i = 0; i < reps; i++) once()
+  const ms = (performance.now() - t0) / reps
   tf.dispose([a, b])
-  return median(times)
+  return ms
 }
 
+// Rounds alternate PyTorch and each backend (the machine's speed drifts over minutes: a side timed
+// only before or after the other is not comparable); each side's median over rounds is kept.
 const peer = findPeer(undefined, values.python)
-const before = typeof peer === 'string' ? peer : torch(peer.python)
-const rows: Record<string, Array<number>> = {}
+if (typeof peer === 'string') console.log(`# peer: ${peer}`)
+const backends: Array<string> = []
 for (const backend of values.backends.split(',')) {
   try {
     await selectBackend(backend)
+    backends.push(backend)
+    const threads = backend === 'wasm' ? wasmThreadStatus() : undefined
+    console.log(`# ${backend}${threads === undefined ? '' : `, ${threads.threads} thread(s)`}`)
   } catch (e) {
     console.log(`# ${backend}: skipped (${e instanceof Error ? e.message : String(e)})`)
-    continue
   }
-  const threads = backend === 'wasm' ? wasmThreadStatus() : undefined
-  console.log(`# ${backend}${threads === undefined ? '' : `, ${threads.threads} thread(s)`}`)
-  rows[backend] = []
-  for (const [m, k, n] of SHAPES) rows[backend].push(await ours(m, k, n))
 }
-const after = typeof peer === 'string' ? peer : torch(peer.python)
-const torchRows: Record<string, Array<number>> = {}
-if (typeof before !== 'string' && typeof after !== 'string')
-  for (const t of Object.keys(before)) torchRows[`torch ${t}t`] = before[t].map((ms, i) => Math.min(ms, after[t][i]))
-else console.log(`# peer: ${typeof before === 'string' ? before : after}`)
+const samples: Record<string, Array<Array<number>>> = {}
+const add = (name: string, ms: ReadonlyArray<number>): void => {
+  samples[name] ??= SHAPES.map(() => [])
+  ms.forEach((x, i) => samples[name][i].push(x))
+}
+// round 0 warms both sides up (allocator, caches, the CPU's clock) and is not counted
+for (let r = 0; r <= rounds; r++) {
+  const keep = r > 0
+  if (typeof peer !== 'string') {
+    const t = torch(peer.python)
+    if (typeof t === 'string') console.log(`# peer: ${t}`)
+    else if (keep) for (const [threads, ms] of Object.entries(t)) add(`torch ${threads}t`, ms)
+  }
+  for (const backend of backends) {
+    await selectBackend(backend)
+    add(
+      backend,
+      SHAPES.map(([m, k, n]) => ours(m, k, n))
+    )
+  }
+}
+const med = (name: string): Array<number> => samples[name].map((xs) => median(xs))
+const rows: Record<string, Array<number>> = Object.fromEntries(backends.map((b) => [b, med(b)]))
+const torchRows: Record<string, Array<number>> = Object.fromEntries(
+  Object.keys(samples)
+    .filter((n) => n.startsWith('torch'))
+    .map((n) => [n, med(n)])
+)
 
 const all = { ...rows, ...torchRows }
 const names = Object.keys(all)
