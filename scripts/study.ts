@@ -111,8 +111,13 @@ interface Run {
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const sd = (xs: ReadonlyArray<number>): number =>
   xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1))
+/** mean ± sd; one seed's value alone (an sd of one value would read as a spread of 0). */
 const cell = (xs: ReadonlyArray<number>, digits: number, k = 1): string =>
-  xs.length === 0 ? '—' : `${(mean(xs) * k).toFixed(digits)} ± ${(sd(xs) * k).toFixed(digits)}`
+  xs.length === 0
+    ? '—'
+    : xs.length === 1
+      ? (xs[0] * k).toFixed(digits)
+      : `${(mean(xs) * k).toFixed(digits)} ± ${(sd(xs) * k).toFixed(digits)}`
 
 /** The group's table: one row per config, mean ± sd over the seeds that finished. */
 export const table = (group: string, runs: ReadonlyArray<Run>): string => {
@@ -129,7 +134,7 @@ export const table = (group: string, runs: ReadonlyArray<Run>): string => {
     // the critic is evaluated on seed 1 only (--paper-metrics): one value is shown as such
     const some = (k: string, digits: number): string => {
       const has = ok.filter((r) => typeof r.metrics![k] === 'number')
-      return has.length === 1
+      return has.length === 1 && ok.length > 1
         ? `${(has[0].metrics![k] as number).toFixed(digits)} (seed ${has[0].seed})`
         : has.length > 1 && has.length < ok.length
           ? `${cell(get(k), digits)} (${has.length} seeds)`
