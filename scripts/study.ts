@@ -349,9 +349,18 @@ export const modesPlot = async (group: string, runs: ReadonlyArray<Run>): Promis
     const v = r.exit === 0 && r.metrics !== null ? r.metrics.modes : undefined
     return typeof v !== 'number' ? [] : [{ label: r.label, seed: r.seed, metrics: { modes: v } }]
   })
-  const seeds = new Set(runs.map((r) => r.seed)).size
   const of = group === 'stacked-mnist' ? 1000 : group.endsWith('ring') ? 8 : 25
-  return (await compareReport(rows, { metric: 'modes', title: `modes covered /${of} by run over ${seeds} seeds` })).png
+  return (
+    await compareReport(rows, { metric: 'modes', title: `modes covered /${of} by run over ${seedsPhrase(runs)}` })
+  ).png
+}
+
+/** How many seeds the runs have: "5 seeds", or "1–2 seeds a run" when the runs differ. */
+export const seedsPhrase = (runs: ReadonlyArray<Run>): string => {
+  const counts = [...new Set(runs.map((r) => r.label))].map((l) => runs.filter((r) => r.label === l).length)
+  const lo = Math.min(...counts)
+  const hi = Math.max(...counts)
+  return lo === hi ? `${lo} seed${lo === 1 ? '' : 's'}` : `${lo}–${hi} seeds a run`
 }
 
 const collect = async (

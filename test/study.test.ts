@@ -20,7 +20,17 @@ import { gameOf } from '../src/experiment/index.ts'
 import type { Experiment } from '../src/experiment/index.ts'
 import { alphaGanObjective } from '../src/models/index.ts'
 import { compact, studyConfigs } from '../scripts/study-configs.ts'
-import { callsOf, describeCalls, groups, modesPlot, runsIn, runsRecorded, table, totalWall } from '../scripts/study.ts'
+import {
+  callsOf,
+  describeCalls,
+  groups,
+  modesPlot,
+  runsIn,
+  runsRecorded,
+  seedsPhrase,
+  table,
+  totalWall
+} from '../scripts/study.ts'
 
 const dir = join('examples', 'study')
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
@@ -123,6 +133,12 @@ describe('study table', () => {
     const md = table('grid', [run(1, 20, 0.5), run(2, 24, 0.7), run(3, 0, 0, 1)])
     assert.match(md, /\| m-grid \| 2\/3 \| 22\.0 ± 2\.8 \| 60\.0 ± 14\.1 \| 0\.15 ± 0\.07 \| 10 \|/)
     assert.match(table('ring', [run(1, 8, 1)]), /modes \/8/)
+    assert.equal(seedsPhrase([run(1, 20, 0.5), run(2, 24, 0.7)]), '2 seeds')
+    assert.equal(seedsPhrase([run(1, 20, 0.5)]), '1 seed')
+    assert.equal(
+      seedsPhrase([run(1, 20, 0.5), run(2, 24, 0.7), { ...run(1, 8, 1), label: 'n-grid' }]),
+      '1–2 seeds a run'
+    )
     // one seed: its values alone, no spread of 0
     assert.match(table('grid', [run(1, 20, 0.5)]), /\| m-grid \| 1\/1 \| 20\.0 \| 50\.0 \| 0\.10 \| 10 \|/)
   })
