@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 
 import * as tf from '@tensorflow/tfjs'
 
-import { selectBackend, wasmThreadStatus } from '../src/backend/index.ts'
+import { describeWasmThreads, selectBackend } from '../src/backend/index.ts'
 import { findPeer } from './peer.ts'
 import { median } from './stats.ts'
 
@@ -93,8 +93,8 @@ for (const backend of values.backends.split(',')) {
   try {
     await selectBackend(backend)
     backends.push(backend)
-    const threads = backend === 'wasm' ? wasmThreadStatus() : undefined
-    console.log(`# ${backend}${threads === undefined ? '' : `, ${threads.threads} thread(s)`}`)
+    const threads = backend === 'wasm' ? describeWasmThreads() : undefined
+    console.log(`# ${backend}${threads === undefined ? '' : `, ${threads}`}`)
   } catch (e) {
     console.log(`# ${backend}: skipped (${e instanceof Error ? e.message : String(e)})`)
   }

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks'
 import * as tf from '@tensorflow/tfjs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 
-import { BACKEND_ORDER, nativeKernelStats, selectBackend, wasmThreadStatus } from '../src/backend/index.ts'
+import { BACKEND_ORDER, describeWasmThreads, nativeKernelStats, selectBackend } from '../src/backend/index.ts'
 import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
@@ -441,10 +441,8 @@ const main = async (): Promise<void> => {
       note(`# ${backend}: skipped (${why})`)
       continue
     }
-    const threads = backend === 'wasm' ? wasmThreadStatus() : undefined
-    note(
-      `# ${backend}: ${tf.getBackend()}${threads === undefined ? '' : `, ${threads.threads} thread${threads.threads === 1 ? '' : 's'}${threads.note === undefined ? '' : ` (${threads.note})`}`}`
-    )
+    const threads = backend === 'wasm' ? describeWasmThreads() : undefined
+    note(`# ${backend}: ${tf.getBackend()}${threads === undefined ? '' : `, ${threads}`}`)
     for (const arch of opts.archs) {
       if (backend === 'cpu' && arch === 'conv' && !(explicitBackends && opts.backends?.includes('cpu'))) {
         note('# cpu conv: skipped (about a minute a step; name it with --backends cpu to run it)')

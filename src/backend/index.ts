@@ -5,7 +5,7 @@
  */
 export { registerNativeBackend, nativeKernelStats, NATIVE_KERNELS } from './native.ts'
 export { registerWasmTrainingKernels, missingWasmTrainingKernels } from './wasm-kernels.ts'
-export { setWasmThreads, wasmThreadStatus, wasmThreadsWanted } from './wasm-threads.ts'
+export { describeWasmThreads, setWasmThreads, wasmThreadStatus, wasmThreadsWanted } from './wasm-threads.ts'
 export type { WasmThreads } from './wasm-threads.ts'
 export {
   BACKEND_ORDER,

@@ -68,6 +68,12 @@ let status: WasmThreads | undefined
 /** The started `wasm` backend's threads; undefined before it starts. */
 export const wasmThreadStatus = (): WasmThreads | undefined => status
 
+/** The started `wasm` backend's threads in words ("2 threads", "1 thread (why)"); undefined before it starts. */
+export const describeWasmThreads = (): string | undefined =>
+  status === undefined
+    ? undefined
+    : `${status.threads} thread${status.threads === 1 ? '' : 's'}${status.note === undefined ? '' : ` (${status.note})`}`
+
 interface PThreadWorker {
   unref(): void
   terminate(): unknown
