@@ -336,10 +336,11 @@ export const describeCalls = (calls: ReadonlyArray<Call>, cli = 'loss-algebra'):
   const shown = calls.map(
     (c) => `\`${c.command.replace(/^loss-algebra /, `${cli} `)}\` (wall time here ${minutes(c.wallS)})`
   )
-  const untimed = calls.some((c) => c.wallS === null) && totalWall(calls) !== null
+  const total = totalWall(calls)
+  const untimed = total !== null && calls.some((c) => c.wallS === null)
   return calls.length === 1
     ? shown[0]
-    : `${shown.join(', then ')}; ${minutes(totalWall(calls))} in all${untimed ? ' for the calls timed' : ''}`
+    : `${shown.join(', then ')}; ${minutes(total)} in all${untimed ? ' for the calls timed' : ''}`
 }
 
 /** The group's plot of modes covered: every finished seed and the mean ± sd per run, in table order. */
