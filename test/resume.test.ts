@@ -169,7 +169,9 @@ describe('step times', () => {
         .trim()
         .split('\n')
         .map((l) => (JSON.parse(l) as { ms: number }).ms)
-      return { reported: r.metrics.msPerStep as number, logged: Math.max(...logged) }
+      // the median: one step's time can carry a collection pause or a checkpoint write
+      const sorted = [...logged].sort((a, b) => a - b)
+      return { reported: r.metrics.msPerStep as number, logged: sorted[Math.floor(sorted.length / 2)] as number }
     }
     await useBackend('cpu')
     const cheap = await timed(64, 'eval-cheap')
@@ -181,7 +183,9 @@ describe('step times', () => {
       evaluationPerStep > 5 * cheap.reported,
       `evaluation ${evaluationPerStep} ms vs a step ${cheap.reported} ms`
     )
-    assert.ok(costly.reported < 3 * cheap.reported + 2, `${costly.reported} vs ${cheap.reported} ms/step`)
-    assert.ok(costly.logged < 3 * cheap.logged + 2, `logged ${costly.logged} vs ${cheap.logged} ms/step`)
+    // were the evaluation counted, every step would carry it (one evaluation a step); half of it is the bound
+    const bound = (step: number) => step + evaluationPerStep / 2
+    assert.ok(costly.reported < bound(cheap.reported), `${costly.reported} vs ${cheap.reported} ms/step`)
+    assert.ok(costly.logged < bound(cheap.logged), `logged ${costly.logged} vs ${cheap.logged} ms/step`)
   })
 })
