@@ -1,14 +1,15 @@
 /**
  * The `wasm` backend on more than one thread under Node (src/backend/wasm-threads.ts): the threaded
  * build starts with the threads asked for, computes what `cpu` computes through the project's wasm
- * kernels, lets Node exit when the program ends, and a bad LOSS_ALGEBRA_WASM_THREADS is named.
+ * kernels, lets Node exit when the program ends (also when it fails after starting, and the
+ * single-threaded build takes over), and a bad LOSS_ALGEBRA_WASM_THREADS is named.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 
-const child = (env: Record<string, string>) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/wasm-threads-child.ts'], {
+const child = (env: Record<string, string>, script = 'test/wasm-threads-child.ts') => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 45_000
@@ -39,6 +40,25 @@ describe('wasm on several threads', () => {
     assert.equal(r.status, 0, `child failed: ${r.stderr}`)
     assert.deepEqual(r.out.status, { threads: 1 }, `threads: ${JSON.stringify(r.out)}`)
     assert.ok(r.out.worst < 1e-3, `wasm (1 thread) vs cpu: worst relative error ${r.out.worst}`)
+  })
+
+  it('falls back to one thread when the threaded backend fails after its pool started, and stops its workers', () => {
+    const r = child({}, 'test/wasm-threads-fail-child.ts')
+    assert.equal(
+      r.signal,
+      null,
+      `the child did not exit by itself (killed by ${r.signal}): the failed build's workers live on`
+    )
+    assert.equal(r.status, 0, `child failed: ${r.stderr}`)
+    assert.deepEqual(
+      r.out,
+      {
+        status: { threads: 1, note: 'threaded build did not start (injected after the pool started)' },
+        pool: 1,
+        sum: 6
+      },
+      `fallback: ${JSON.stringify(r.out)}`
+    )
   })
 
   it('names a LOSS_ALGEBRA_WASM_THREADS that is not a whole number ≥ 1', () => {

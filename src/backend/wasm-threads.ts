@@ -15,7 +15,7 @@
  *   it is `unref`'d, and the seven workers Emscripten starts in advance and the pool does not use are
  *   stopped.
  * Any failure (or no start within START_TIMEOUT_MS) falls back to the package's single-threaded SIMD
- * build, and `wasmThreadStatus()` says why.
+ * build, and `wasmThreadStatus()` says why; the threaded module's workers are then stopped.
  */
 import os from 'node:os'
 import { createRequire } from 'node:module'
@@ -106,33 +106,46 @@ async function threadedBackend(wasm: WasmPackage, threads: number): Promise<Back
   const cpus = os.cpus
   const one = cpus()[0]
   os.cpus = () => Array.from({ length: 2 * threads }, () => one)
+  // async, so that a factory that throws rejects here, after which os.cpus is restored
+  const starting = (async () =>
+    factory({
+      locateFile: (path: string) => (path.endsWith('.worker.js') ? worker : join(dirname(main), path)),
+      mainScriptUrlOrBlob: main
+    }))()
   let mod: ThreadedModule
   try {
-    mod = await withTimeout(
-      factory({
-        locateFile: (path: string) => (path.endsWith('.worker.js') ? worker : join(dirname(main), path)),
-        mainScriptUrlOrBlob: main
-      }),
-      START_TIMEOUT_MS,
-      "tfjs-backend-wasm's threaded build"
-    )
+    mod = await withTimeout(starting, START_TIMEOUT_MS, "tfjs-backend-wasm's threaded build")
+  } catch (e) {
+    // a module that starts after all is stopped then, so that its workers do not keep Node alive
+    starting.then(stopWorkers, () => undefined)
+    throw e
   } finally {
     os.cpus = cpus
   }
-  // what the package's own start-up attaches to the module (tf-backend-wasm's init)
-  mod.tfjs = {
-    init: mod.cwrap('init', null, []),
-    initWithThreadsCount: mod.cwrap('init_with_threads_count', null, ['number']),
-    getThreadsCount: mod.cwrap('get_threads_count', 'number', []),
-    registerTensor: mod.cwrap('register_tensor', null, ['number', 'number', 'number']),
-    disposeData: mod.cwrap('dispose_data', null, ['number']),
-    dispose: mod.cwrap('dispose', null, [])
+  try {
+    // what the package's own start-up attaches to the module (tf-backend-wasm's init)
+    mod.tfjs = {
+      init: mod.cwrap('init', null, []),
+      initWithThreadsCount: mod.cwrap('init_with_threads_count', null, ['number']),
+      getThreadsCount: mod.cwrap('get_threads_count', 'number', []),
+      registerTensor: mod.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      disposeData: mod.cwrap('dispose_data', null, ['number']),
+      dispose: mod.cwrap('dispose', null, [])
+    }
+    wasm.setThreadsCount(threads)
+    const backend = new wasm.BackendWasm(mod as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0])
+    for (const w of mod.PThread.runningWorkers) w.unref()
+    for (const w of mod.PThread.unusedWorkers.splice(0)) void w.terminate()
+    return backend
+  } catch (e) {
+    stopWorkers(mod)
+    throw e
   }
-  wasm.setThreadsCount(threads)
-  const backend = new wasm.BackendWasm(mod as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0])
-  for (const w of mod.PThread.runningWorkers) w.unref()
-  for (const w of mod.PThread.unusedWorkers.splice(0)) void w.terminate()
-  return backend
+}
+
+/** Stops every worker of a threaded module that will not be used (the fallback takes over). */
+const stopWorkers = (mod: ThreadedModule): void => {
+  for (const w of [...mod.PThread.runningWorkers.splice(0), ...mod.PThread.unusedWorkers.splice(0)]) void w.terminate()
 }
 
 const engineHas = (name: string): boolean =>
