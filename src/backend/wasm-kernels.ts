@@ -80,8 +80,8 @@ export function setWasmMatMulSwap(on: boolean): boolean {
 }
 
 /**
- * Calls the wasm matmul kernel `name` without transposes: operands to transpose are copied
- * transposed first (an O(size) copy against an O(M·N·K) product that runs ~15× slower with
+ * Calls the wasm matmul kernel `name` in the forms its XNNPACK operator runs fastest. No transposes:
+ * operands to transpose are copied transposed first (an O(size) copy against an O(M·N·K) product that runs ~15× slower with
  * transposeA or transposeB in tfjs-backend-wasm 4.22). A BatchMatMul C = A·B (one batch, A not
  * transposed: a layer's forward pass or its input gradient dy·Wᵀ) whose B (at least
  * SWAP_MIN_B_FLOATS) the kernel has not packed yet and with M ≤ N / 2 runs as Cᵀ = Bᵀ·Aᵀ: the kernel
@@ -89,7 +89,7 @@ export function setWasmMatMulSwap(on: boolean): boolean {
  * (K × N); for dy·Wᵀ the swap also saves W's transposed copy (Bᵀ is W itself). Weight gradients
  * (A transposed) are left alone: swapping G's 32 → 3136 weight gradient made gan `conv` 1.08× slower.
  */
-function withoutTransposes(name: string, args: WasmKernelArgs): tf.TensorInfo {
+function xnnpackFriendlyMatMul(name: string, args: WasmKernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs
   const transposeA = args.attrs.transposeA === true
   const transposeB = args.attrs.transposeB === true
@@ -154,8 +154,8 @@ const ADDED: ReadonlyArray<tf.KernelConfig> = [
 
 /** Kernels wasm has but runs slowly for training: wrapped (the original is kept for fallbacks). */
 const REPLACED: ReadonlyArray<[string, (args: WasmKernelArgs) => tf.TensorInfo]> = [
-  [tf.BatchMatMul, (args) => withoutTransposes(tf.BatchMatMul, args)],
-  [tf._FusedMatMul, (args) => withoutTransposes(tf._FusedMatMul, args)],
+  [tf.BatchMatMul, (args) => xnnpackFriendlyMatMul(tf.BatchMatMul, args)],
+  [tf._FusedMatMul, (args) => xnnpackFriendlyMatMul(tf._FusedMatMul, args)],
   [tf.Conv2DBackpropInput, conv2DBackpropInput],
   [tf.Conv2D, (args) => samePadAsExplicit(tf.Conv2D, args)],
   [tf.FusedConv2D, (args) => samePadAsExplicit(tf.FusedConv2D, args)]
