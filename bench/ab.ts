@@ -17,6 +17,8 @@
  *   --switch swap    wasm: a plain matmul whose b operand is new to XNNPACK and whose output has at
  *                    most half as many rows as columns computed as Cᵀ = Bᵀ·Aᵀ (the smaller operand
  *                    packed; src/backend/wasm-kernels.ts), switched per block
+ *   --switch identity wasm: Identity (tfjs clones every tensor saved for a gradient) shares its
+ *                    input's data instead of copying it (src/backend/wasm-kernels.ts), switched per block
  *   --switch parallel any backend: the compiled step split over this thread and a worker thread
  *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
  *                    both threads, so wall time is the measure here
@@ -28,7 +30,11 @@ import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
 import { setNativeFusedDense, setNativeSplit } from '../src/backend/native.ts'
-import { setWasmFilterByConvMinChannels, setWasmMatMulSwap } from '../src/backend/wasm-kernels.ts'
+import {
+  setWasmFilterByConvMinChannels,
+  setWasmMatMulSwap,
+  setWasmSharedIdentity
+} from '../src/backend/wasm-kernels.ts'
 import type { StepSchedule } from '../src/core/Game.ts'
 import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
@@ -53,7 +59,7 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'parallel']
+const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'parallel']
 if (!SWITCHES.includes(sw)) {
   console.error(`bench/ab.ts: --switch must be one of ${SWITCHES.join(', ')}, got "${sw}"`)
   process.exit(2)
@@ -71,7 +77,7 @@ if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
 }
-if ((sw === 'filterconv' || sw === 'swap') && values.backend !== 'wasm') {
+if ((sw === 'filterconv' || sw === 'swap' || sw === 'identity') && values.backend !== 'wasm') {
   console.error(`bench/ab.ts: --switch ${sw} needs --backend wasm`)
   process.exit(2)
 }
@@ -83,6 +89,7 @@ const set = (on: boolean): void => {
   if (sw === 'fused') setNativeFusedDense(on)
   else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : OFF)
   else if (sw === 'swap') setWasmMatMulSwap(on)
+  else if (sw === 'identity') setWasmSharedIdentity(on)
   else setNativeSplit(on, splitMinMacs)
 }
 

@@ -829,6 +829,45 @@ describe('wasm training kernels match cpu', () => {
       }
   })
 
+  it('Identity shares its input: a clone holds no copy, outlives the original, and the tape still works', async (t) => {
+    if (!need(t, 'wasm')) return
+    await tf.setBackend('wasm')
+    try {
+      const before = tf.memory().numDataBuffers
+      const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3])
+      const y = tf.clone(x)
+      assert.equal(tf.memory().numDataBuffers - before, 1, 'one buffer for x and its clone (a copy makes two)')
+      x.dispose()
+      assert.deepEqual(Array.from(await y.data()), [1, 2, 3, 4, 5, 6], 'the clone outlives the original')
+      y.dispose()
+      assert.equal(tf.memory().numDataBuffers, before, 'the shared buffer is freed with its last tensor')
+      // a matmul saves its operands for the gradient through Identity (tfjs's engine clones them)
+      const w0 = tf.tensor2d([0.5, -1, 2, 0.25, 1, -0.5], [3, 2])
+      const w = tf.variable(w0)
+      const a = tf.tensor2d([1, 2, 3, -1, 0, 1], [2, 3])
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(a, w))), [w])
+      // aW by hand, row by row; Σ (aW)² and d/dW = 2 aᵀ(aW)
+      const aw = [0.5 * 1 + 2 * 2 + 1 * 3, -1 * 1 + 0.25 * 2 + -0.5 * 3, 0.5 * -1 + 1 * 1, -1 * -1 + -0.5 * 1]
+      const sum = aw.reduce((acc, v) => acc + v * v, 0)
+      assert.ok(Math.abs((await value.data())[0] - sum) < 1e-5, `value ${(await value.data())[0]} vs ${sum}`)
+      const want = [1, -1, 2, 0, 3, 1].map((_, i) => {
+        const [r, c] = [Math.floor(i / 2), i % 2]
+        const at = [
+          [1, -1],
+          [2, 0],
+          [3, 1]
+        ][r]
+        return 2 * (at[0] * aw[c] + at[1] * aw[2 + c])
+      })
+      const got = Array.from(await grads[w.name].data())
+      got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-4, `dW[${i}] ${g} vs ${want[i]}`))
+      tf.dispose([w0, w, a, value, grads[w.name]])
+      assert.equal(tf.memory().numDataBuffers, before, 'nothing left after the gradient')
+    } finally {
+      await tf.setBackend('cpu')
+    }
+  })
+
   it('fused matMul with transposes, bias and activations', async (t) => {
     if (!need(t, 'wasm')) return
     const twoD = matmulProblem.map((p) => ({ ...p, batch: [[], []] as [Array<number>, Array<number>] }))

@@ -143,6 +143,29 @@ function xnnpackFriendlyMatMul(name: string, args: WasmKernelArgs): tf.TensorInf
   }
 }
 
+let SHARE_IDENTITY = true
+
+/**
+ * Whether wasm's Identity shares its input's data (a reference more on the data id, as `cpu` and
+ * wasm's own Reshape do) instead of copying it (on by default). tfjs's engine clones every tensor a
+ * kernel saves for its gradient while the tape records, and wasm's Identity copied the data: a step's
+ * weight matrices were copied once per matmul. No kernel writes into its inputs, so sharing is safe.
+ * Returns the old setting.
+ */
+export function setWasmSharedIdentity(on: boolean): boolean {
+  const old = SHARE_IDENTITY
+  SHARE_IDENTITY = on
+  return old
+}
+
+function identity(args: WasmKernelArgs): tf.TensorInfo {
+  const { x } = args.inputs
+  if (!SHARE_IDENTITY || x.dtype === 'string')
+    return originalKernel(tf.Identity)(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+  args.backend.incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
+
 /** Kernels wasm lacks: registered when absent. */
 const ADDED: ReadonlyArray<tf.KernelConfig> = [
   {
@@ -154,6 +177,7 @@ const ADDED: ReadonlyArray<tf.KernelConfig> = [
 
 /** Kernels wasm has but runs slowly for training: wrapped (the original is kept for fallbacks). */
 const REPLACED: ReadonlyArray<[string, (args: WasmKernelArgs) => tf.TensorInfo]> = [
+  [tf.Identity, identity],
   [tf.BatchMatMul, (args) => xnnpackFriendlyMatMul(tf.BatchMatMul, args)],
   [tf._FusedMatMul, (args) => xnnpackFriendlyMatMul(tf._FusedMatMul, args)],
   [tf.Conv2DBackpropInput, conv2DBackpropInput],
