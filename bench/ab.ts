@@ -19,6 +19,8 @@
  *                    packed; src/backend/wasm-kernels.ts), switched per block
  *   --switch identity wasm: Identity (tfjs clones every tensor saved for a gradient) shares its
  *                    input's data instead of copying it (src/backend/wasm-kernels.ts), switched per block
+ *   --switch adam    wasm: Adam as one SIMD pass over the heap (src/backend/wasm-adam.ts) rather than
+ *                    a dozen tensor ops per variable, switched per block
  *   --switch parallel any backend: the compiled step split over this thread and a worker thread
  *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
  *                    both threads, so wall time is the measure here
@@ -30,6 +32,7 @@ import { parseArgs } from 'node:util'
 
 import { selectBackend } from '../src/backend/index.ts'
 import { setNativeFusedDense, setNativeSplit } from '../src/backend/native.ts'
+import { setWasmAdam } from '../src/backend/wasm-adam.ts'
 import {
   setWasmFilterByConvMinChannels,
   setWasmMatMulSwap,
@@ -59,7 +62,7 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'parallel']
+const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'adam', 'parallel']
 if (!SWITCHES.includes(sw)) {
   console.error(`bench/ab.ts: --switch must be one of ${SWITCHES.join(', ')}, got "${sw}"`)
   process.exit(2)
@@ -77,7 +80,7 @@ if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
 }
-if ((sw === 'filterconv' || sw === 'swap' || sw === 'identity') && values.backend !== 'wasm') {
+if ((sw === 'filterconv' || sw === 'swap' || sw === 'identity' || sw === 'adam') && values.backend !== 'wasm') {
   console.error(`bench/ab.ts: --switch ${sw} needs --backend wasm`)
   process.exit(2)
 }
@@ -90,6 +93,7 @@ const set = (on: boolean): void => {
   else if (sw === 'filterconv') setWasmFilterByConvMinChannels(on ? filterConvOn : OFF)
   else if (sw === 'swap') setWasmMatMulSwap(on)
   else if (sw === 'identity') setWasmSharedIdentity(on)
+  else if (sw === 'adam') setWasmAdam(on)
   else setNativeSplit(on, splitMinMacs)
 }
 

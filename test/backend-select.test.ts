@@ -9,6 +9,7 @@ import { describe as suite, it } from 'node:test'
 import * as tf from '@tensorflow/tfjs'
 
 import { BackendError, chooseBackend, describeSkip, kernelsOf, stepKernels } from '../src/backend/select.ts'
+import { wasmAdam } from '../src/backend/wasm-adam.ts'
 
 // A kernel that only `cpu` has: every other backend lacks it.
 const ONLY_CPU = 'LossAlgebraTestOnlyCpu'
@@ -51,7 +52,7 @@ suite('backend selection', () => {
     assert.deepEqual(c.chosen, { _tag: 'Requested', backend: 'cpu' })
     assert.equal(c.reason, 'cpu: requested')
     assert.equal(typeof c.kernels.adam, 'function')
-    assert.deepEqual(stepKernels('wasm'), {}, 'wasm caches packed weights: no in-place Adam')
+    assert.equal(stepKernels('wasm').adam, wasmAdam, 'wasm: Adam as one pass into new buffers (test/wasm-adam.test.ts)')
   })
 
   it('skips, in order, every backend that lacks a kernel the game needs, and says why', async () => {

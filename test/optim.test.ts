@@ -83,7 +83,7 @@ for (const backend of testBackends) {
       const expected = ['cpu', 'native'].includes(backend)
       assert.equal(adamInPlace(w, g, m, v, c), expected)
       if (expected) assert.ok(Math.abs(w.dataSync()[0] - (1 - (0.1 * 0.5) / (Math.sqrt(0.001) + 1e-7))) < 1e-6)
-      // a clone shares memory on cpu and native (wasm copies): the update must not show through it
+      // a clone shares its memory (on wasm too: src/backend/wasm-kernels.ts): the update must not show through it
       const shared = tf.clone(w)
       const seen = Array.from(shared.dataSync())
       adamInPlace(w, g, m, v, c)

@@ -28,6 +28,7 @@ const view = (backend: ArrayBackend, t: tf.Tensor): Float32Array | null => {
 /**
  * Not `wasm`: its matmul caches XNNPACK operators with the weights packed, keyed by the weights'
  * tensor, so weights changed in place are not seen by the next matmul (training silently goes wrong).
+ * There Adam's one pass writes new buffers instead (./wasm-adam.ts).
  */
 const SUPPORTED = new Set(['cpu', 'native'])
 

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs'
 
 import type { StepKernels } from '../compile/optim.ts'
 import { adamInPlace } from './adam.ts'
+import { wasmAdam } from './wasm-adam.ts'
 import { nativeUnavailableReason, registerNativeBackend } from './native.ts'
 import { registerWasmTrainingKernels } from './wasm-kernels.ts'
 import { useWasmThreads, wasmThreadsWanted } from './wasm-threads.ts'
@@ -166,9 +167,12 @@ export function missingKernels(backend: string, kernelNames: ReadonlyArray<strin
   return kernelNames.filter((k) => tf.getKernel(k, backend) === undefined)
 }
 
-/** In-place Adam reaches a backend's Float32Arrays: `cpu` and `native` (not `wasm`: see adam.ts). */
+/**
+ * Adam as one pass: in place over the Float32Arrays of `cpu` and `native` (adam.ts), into new heap
+ * buffers on `wasm` (wasm-adam.ts).
+ */
 export const stepKernels = (backend: string): StepKernels =>
-  backend === 'cpu' || backend === 'native' ? { adam: adamInPlace } : {}
+  backend === 'cpu' || backend === 'native' ? { adam: adamInPlace } : backend === 'wasm' ? { adam: wasmAdam } : {}
 
 // ---------------------------------------------------------------------------------------------
 // The probe
