@@ -20,14 +20,15 @@ import type { ModelName } from '../src/models/index.ts'
 import type { Arch } from '../src/nets/index.ts'
 import { memoryRun } from './memory.ts'
 import type { MemoryPoint } from './memory.ts'
-import { DEFAULT_PEER, findPeer, runPeer } from './peer.ts'
-import type { Peer, PeerResult } from './peer.ts'
+import { DEFAULT_PEER, findPeer, runPeer, startPeerServer } from './peer.ts'
+import type { Peer, PeerResult, PeerServer } from './peer.ts'
 import { kernelDiff, profileStep, topKernels } from './profile.ts'
 import type { KernelDiff } from './profile.ts'
 import { ARCHS, makeRow, MODELS, PEER_MODEL } from './setup.ts'
-import { round } from './stats.ts'
+import { median, round } from './stats.ts'
 import { formatTable } from './table.ts'
-import { interleave } from './timing.ts'
+import { interleaveSides, stepperSide } from './timing.ts'
+import type { Side } from './timing.ts'
 
 // -------------------------------------------------------------------------------------
 // arguments
@@ -74,6 +75,8 @@ interface Options {
   /** A path, `false` for --no-peer, or undefined for the default. */
   readonly peer?: string | false
   readonly peerSteps?: number
+  /** Peer timed in our rounds through bench/peer_server.py (default), or in runs of its own before and after ours. */
+  readonly peerTiming: 'interleaved' | 'separate'
   readonly python?: string
   readonly memory?: boolean
   readonly memorySteps: number
@@ -122,6 +125,14 @@ const program = new Command('bench')
   .option('--no-peer', 'do not run the PyTorch peer')
   .addOption(
     new Option('--peer-steps <n>', 'steps the peer times per run (default: max(10, steps))').argParser(positiveInt)
+  )
+  .addOption(
+    new Option(
+      '--peer-timing <how>',
+      "interleaved: the peer's blocks in the same rounds as ours, peer_ratio the median of the rounds' ratios; separate: the faster of a peer run before and after ours"
+    )
+      .choices(['interleaved', 'separate'])
+      .default('interleaved')
   )
   .option('--python <exe>', 'python with torch for the peer (default: python3, else /usr/bin/python3)')
   .option(
@@ -175,6 +186,9 @@ interface Result {
   readonly ms_rounds?: ReadonlyArray<number>
   readonly handwritten_ms_rounds?: ReadonlyArray<number>
   readonly peer_ms_by_threads?: Readonly<Record<string, number>>
+  /** How the peer was timed: in our rounds, or in runs of its own. */
+  readonly peer_timing?: 'interleaved' | 'separate'
+  readonly peer_ms_rounds?: ReadonlyArray<number>
   /** Largest difference of the first step's player losses, compiled vs hand-written (models without extra noise). */
   readonly first_step_max_diff?: number
   readonly kernels?: number
@@ -262,7 +276,8 @@ const benchRow = async (
   backend: string,
   schedule: StepSchedule,
   opts: Options,
-  peer: Peer | null
+  peer: Peer | null,
+  server: PeerServer | null
 ): Promise<Result> => {
   const steps = opts.steps ?? defaultSteps(arch, backend)
   const warmup = opts.warmup ?? (backend === 'cpu' ? 1 : 2)
@@ -271,7 +286,11 @@ const benchRow = async (
   const peerRun = (): PeerResult | string =>
     peer !== null && peerModel !== undefined ? runPeer(peer, peerModel, arch, peerSteps) : 'no peer'
 
-  const peerBefore = peerRun()
+  // interleaved: the peer built and warmed up in its server, its blocks timed in our rounds
+  const served = server !== null && peerModel !== undefined ? await server.row(peerModel, arch, warmup + 1) : null
+  if (typeof served === 'string') note(`note: ${model} ${arch}: ${served}; the peer runs separately`)
+  const interleaved = served !== null && typeof served !== 'string'
+  const peerBefore = interleaved ? 'interleaved' : peerRun()
   const row = await makeRow(model, arch, opts.seed, schedule, { parts: opts.parts })
   try {
     // The first step of both sides, from the same weights and prior draw: the same losses (a check
@@ -286,11 +305,33 @@ const benchRow = async (
         `warning: ${model} ${arch} ${backend}: first-step losses differ by ${diff} (compiled ${JSON.stringify(c)}, hand-written ${JSON.stringify(h)})`
       )
 
-    const t = await interleave(row.compiled, row.handwritten, { warmup, steps, rounds: opts.rounds, cycle: row.cycle })
+    const peerSide: Side | null =
+      interleaved && server !== null
+        ? {
+            warm: async () => undefined,
+            block: async (n) => {
+              const ms = await server.block(n)
+              if (typeof ms === 'string') throw new Error(ms)
+              return ms
+            }
+          }
+        : null
+    const sides = [stepperSide(row.compiled), stepperSide(row.handwritten), ...(peerSide === null ? [] : [peerSide])]
+    const { rounds, stepsPerRound } = await interleaveSides(sides, {
+      warmup,
+      steps,
+      rounds: opts.rounds,
+      cycle: row.cycle
+    })
+    const [ta, tb, tp] = rounds
+    const t = { a: ta, b: tb, medianA: median(ta), medianB: median(tb), stepsPerRound }
     const prof =
       opts.profile === true ? { c: await profileStep(row.compiled), h: await profileStep(row.handwritten) } : null
-    const p = faster(peerBefore, peerRun())
-    const peerMs = typeof p === 'string' ? null : p.ms
+    const p = interleaved ? served : faster(peerBefore, peerRun())
+    const peerMs = typeof p === 'string' ? null : tp !== undefined ? median(tp) : p.ms
+    // interleaved: the median of the rounds' own ratios, each taken in the same minute
+    const peerRatio =
+      peerMs === null ? null : tp !== undefined ? median(ta.map((a, i) => a / tp[i])) : t.medianA / peerMs
     if (typeof p === 'string' && peer !== null && peerModel !== undefined) note(`note: ${model} ${arch}: ${p}`)
     return {
       model,
@@ -302,11 +343,17 @@ const benchRow = async (
       handwritten_ms: round(t.medianB),
       overhead: round(t.medianA / t.medianB),
       peer_ms: peerMs,
-      peer_ratio: peerMs === null ? null : round(t.medianA / peerMs),
+      peer_ratio: peerRatio === null ? null : round(peerRatio),
       steps_per_round: t.stepsPerRound,
       ms_rounds: t.a.map((x) => round(x)),
       handwritten_ms_rounds: t.b.map((x) => round(x)),
-      ...(typeof p === 'string' ? {} : { peer_ms_by_threads: p.msByThreads }),
+      ...(typeof p === 'string'
+        ? {}
+        : {
+            peer_ms_by_threads: p.msByThreads,
+            peer_timing: tp !== undefined ? 'interleaved' : 'separate',
+            ...(tp !== undefined ? { peer_ms_rounds: tp.map((x) => round(x)) } : {})
+          }),
       ...(comparable ? { first_step_max_diff: Number(diff.toExponential(2)) } : {}),
       ...(prof === null
         ? {}
@@ -432,6 +479,12 @@ const main = async (): Promise<void> => {
 
   const peer = opts.peer === false ? null : findPeer(opts.peer, opts.python)
   header(peer)
+  if (typeof peer !== 'string' && peer !== null)
+    note(
+      `# peer timing: ${opts.peerTiming === 'interleaved' ? "interleaved (its blocks in our rounds; peer_ratio = median of the rounds' ratios)" : 'separate (the faster of a run before and after ours)'}`
+    )
+  const server =
+    typeof peer !== 'string' && peer !== null && opts.peerTiming === 'interleaved' ? startPeerServer(peer) : null
   const explicitBackends = opts.backends !== undefined
   const backends = opts.backends ?? BACKEND_ORDER
   const results: Array<Result> = []
@@ -454,7 +507,7 @@ const main = async (): Promise<void> => {
           if (schedule === 'sharedSamples' && model === 'vae' && opts.schedule.includes('alternating')) continue
           let r: Result
           try {
-            r = await benchRow(model, arch, backend, schedule, opts, typeof peer === 'string' ? null : peer)
+            r = await benchRow(model, arch, backend, schedule, opts, typeof peer === 'string' ? null : peer, server)
           } catch (e) {
             r = {
               model,
@@ -483,6 +536,7 @@ const main = async (): Promise<void> => {
       note(`# native kernels (oneDNN / cpu fallback): ${stats.join(', ') || 'none called'}`)
     }
   }
+  server?.close()
   if (results.length === 0) {
     note('no rows ran')
     process.exitCode = 1

@@ -1,11 +1,11 @@
 /**
- * Interleaved timing of two steppers in one process: warm both up, then time blocks of steps in
- * rounds, alternating which side goes first (AB, BA, AB, …) so that machine noise and drift hit both.
- * Each block ends by reading a loss back, so the time covers finished work on any backend.
+ * Interleaved timing of several sides (steppers of this process, the peer's server): warm them up,
+ * then time blocks of steps in rounds, the order reversed every other round (AB, BA, AB, …) so that
+ * machine noise and drift hit all of them. A stepper's block ends by reading a loss back, so the time
+ * covers finished work on any backend.
  */
 import { performance } from 'node:perf_hooks'
 
-import { median } from './stats.ts'
 import type { Stepper } from './setup.ts'
 
 export interface Plan {
@@ -31,13 +31,10 @@ export const blocks = (p: Plan): Blocks => {
   return { rounds, stepsPerRound: p.cycle * Math.ceil(cycles / rounds) }
 }
 
-export interface Timing {
-  /** ms per step of each round, per side. */
-  readonly a: ReadonlyArray<number>
-  readonly b: ReadonlyArray<number>
-  readonly medianA: number
-  readonly medianB: number
-  readonly stepsPerRound: number
+/** One side of an interleaved timing: untimed warm-up steps, and a timed block's ms per step. */
+export interface Side {
+  warm(steps: number): Promise<void>
+  block(steps: number): Promise<number>
 }
 
 const timeBlock = async (s: Stepper, n: number): Promise<number> => {
@@ -47,26 +44,32 @@ const timeBlock = async (s: Stepper, n: number): Promise<number> => {
   return (performance.now() - t0) / n
 }
 
-/** Warms both up (in the same alternating order), then times them in alternating rounds. */
-export const interleave = async (a: Stepper, b: Stepper, p: Plan): Promise<Timing> => {
-  const warm = p.cycle * Math.max(1, Math.ceil(p.warmup / p.cycle))
-  for (let i = 0; i < warm; i++) {
-    a.step()
-    await a.read()
-    b.step()
-    await b.read()
-  }
-  const { rounds, stepsPerRound } = blocks(p)
-  const ta: Array<number> = []
-  const tb: Array<number> = []
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      ta.push(await timeBlock(a, stepsPerRound))
-      tb.push(await timeBlock(b, stepsPerRound))
-    } else {
-      tb.push(await timeBlock(b, stepsPerRound))
-      ta.push(await timeBlock(a, stepsPerRound))
+/** A stepper of this process as a side: each warm-up step read back, each block ended by a read. */
+export const stepperSide = (s: Stepper): Side => ({
+  warm: async (n) => {
+    for (let i = 0; i < n; i++) {
+      s.step()
+      await s.read()
     }
-  }
-  return { a: ta, b: tb, medianA: median(ta), medianB: median(tb), stepsPerRound }
+  },
+  block: (n) => timeBlock(s, n)
+})
+
+/**
+ * Warms every side up (in order), then times them in rounds of one block each, the order reversed
+ * every other round (A B C, C B A, …) so that noise and drift hit all of them; ms per step of each
+ * block, per side.
+ */
+export const interleaveSides = async (
+  sides: ReadonlyArray<Side>,
+  p: Plan
+): Promise<{ rounds: Array<Array<number>>; stepsPerRound: number }> => {
+  const warm = p.cycle * Math.max(1, Math.ceil(p.warmup / p.cycle))
+  for (const s of sides) await s.warm(warm)
+  const { rounds, stepsPerRound } = blocks(p)
+  const times = sides.map((): Array<number> => [])
+  const order = sides.map((_, i) => i)
+  for (let r = 0; r < rounds; r++)
+    for (const i of r % 2 === 0 ? order : [...order].reverse()) times[i].push(await sides[i].block(stepsPerRound))
+  return { rounds: times, stepsPerRound }
 }
