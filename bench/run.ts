@@ -124,7 +124,10 @@ const program = new Command('bench')
   .option('--peer <path>', `the PyTorch peer script (default: ${DEFAULT_PEER}, relative to the repository)`)
   .option('--no-peer', 'do not run the PyTorch peer')
   .addOption(
-    new Option('--peer-steps <n>', 'steps the peer times per run (default: max(10, steps))').argParser(positiveInt)
+    new Option(
+      '--peer-steps <n>',
+      'steps the peer times per run, with --peer-timing separate (default: max(10, steps))'
+    ).argParser(positiveInt)
   )
   .addOption(
     new Option(
@@ -289,8 +292,8 @@ const benchRow = async (
   // interleaved: the peer built and warmed up in its server, its blocks timed in our rounds
   const served = server !== null && peerModel !== undefined ? await server.row(peerModel, arch, warmup + 1) : null
   if (typeof served === 'string') note(`note: ${model} ${arch}: ${served}; the peer runs separately`)
-  const interleaved = served !== null && typeof served !== 'string'
-  const peerBefore = interleaved ? 'interleaved' : peerRun()
+  const inRounds = served !== null && typeof served !== 'string' ? served : null
+  const peerBefore = inRounds === null ? peerRun() : null
   const row = await makeRow(model, arch, opts.seed, schedule, { parts: opts.parts })
   try {
     // The first step of both sides, from the same weights and prior draw: the same losses (a check
@@ -306,7 +309,7 @@ const benchRow = async (
       )
 
     const peerSide: Side | null =
-      interleaved && server !== null
+      inRounds !== null && server !== null
         ? {
             warm: async () => undefined,
             block: async (n) => {
@@ -327,7 +330,7 @@ const benchRow = async (
     const t = { a: ta, b: tb, medianA: median(ta), medianB: median(tb), stepsPerRound }
     const prof =
       opts.profile === true ? { c: await profileStep(row.compiled), h: await profileStep(row.handwritten) } : null
-    const p = interleaved ? served : faster(peerBefore, peerRun())
+    const p = inRounds ?? faster(peerBefore ?? 'no peer', peerRun())
     const peerMs = typeof p === 'string' ? null : tp !== undefined ? median(tp) : p.ms
     // interleaved: the median of the rounds' own ratios, each taken in the same minute
     const peerRatio =
