@@ -9,14 +9,12 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 
+import { runChild } from './child.ts'
+
 const child = (threads: number) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/wasm-adam-child.ts'], {
-    encoding: 'utf8',
-    env: { ...process.env, LOSS_ALGEBRA_WASM_THREADS: String(threads) },
-    timeout: 60_000
-  })
+  const r = runChild('test/wasm-adam-child.ts', { LOSS_ALGEBRA_WASM_THREADS: String(threads) }, 60_000)
   assert.equal(r.status, 0, `child (${threads} threads) failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
+  return r.out
 }
 
 describe('Adam on wasm in one pass', () => {

@@ -5,17 +5,23 @@
  * single-threaded build takes over), and a bad LOSS_ALGEBRA_WASM_THREADS is named.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 
+import { runChild } from './child.ts'
+
+/** What the children print (test/wasm-threads-child.ts, test/wasm-threads-fail-child.ts). */
+interface Out {
+  readonly status: { threads: number; note?: string }
+  readonly pool: number
+  readonly worst: number
+  readonly sum: number
+  readonly error: string
+}
+
 const child = (env: Record<string, string>, script = 'test/wasm-threads-child.ts') => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 45_000
-  })
-  const last = r.stdout.trim().split('\n').at(-1) ?? ''
-  return { status: r.status, signal: r.signal, stderr: r.stderr, out: last.startsWith('{') ? JSON.parse(last) : null }
+  const r = runChild<Out>(script, env, 45_000)
+  if (r.out === null) assert.fail(`no JSON from ${script} (exit ${r.status}, ${r.signal}): ${r.stderr}`)
+  return { ...r, out: r.out }
 }
 
 describe('wasm on several threads', () => {
