@@ -63,6 +63,8 @@ const { values } = parseArgs({
 
 const sw = values.switch
 const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'adam', 'parallel']
+/** The switches of the wasm backend's own kernels. */
+const WASM_SWITCHES = ['filterconv', 'swap', 'identity', 'adam']
 if (!SWITCHES.includes(sw)) {
   console.error(`bench/ab.ts: --switch must be one of ${SWITCHES.join(', ')}, got "${sw}"`)
   process.exit(2)
@@ -80,7 +82,7 @@ if (sw === 'split' && setNativeSplit(true) === null) {
   console.error('bench/ab.ts: this native addon cannot split convolutions (not built, or built before split.cc)')
   process.exit(2)
 }
-if ((sw === 'filterconv' || sw === 'swap' || sw === 'identity' || sw === 'adam') && values.backend !== 'wasm') {
+if (WASM_SWITCHES.includes(sw) && values.backend !== 'wasm') {
   console.error(`bench/ab.ts: --switch ${sw} needs --backend wasm`)
   process.exit(2)
 }

@@ -81,8 +81,8 @@ export function setWasmMatMulSwap(on: boolean): boolean {
 
 /**
  * Calls the wasm matmul kernel `name` in the forms its XNNPACK operator runs fastest. No transposes:
- * operands to transpose are copied transposed first (an O(size) copy against an O(M·N·K) product that runs ~15× slower with
- * transposeA or transposeB in tfjs-backend-wasm 4.22). A BatchMatMul C = A·B (one batch, A not
+ * operands to transpose are copied transposed first (an O(size) copy against an O(M·N·K) product
+ * that runs ~15× slower with transposeA or transposeB in tfjs-backend-wasm 4.22). A BatchMatMul C = A·B (one batch, A not
  * transposed: a layer's forward pass or its input gradient dy·Wᵀ) whose B (at least
  * SWAP_MIN_B_FLOATS) the kernel has not packed yet and with M ≤ N / 2 runs as Cᵀ = Bᵀ·Aᵀ: the kernel
  * packs its second operand for every new tensor, and packing Aᵀ (K × M) costs less than packing B
