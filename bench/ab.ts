@@ -21,6 +21,9 @@
  *                    input's data instead of copying it (src/backend/wasm-kernels.ts), switched per block
  *   --switch adam    wasm: Adam as one SIMD pass over the heap (src/backend/wasm-adam.ts) rather than
  *                    a dozen tensor ops per variable, switched per block
+ *   --switch early   any backend, --schedule sharedSamples: a later player computes the samples
+ *                    earlier players read (src/compile/samples.ts `presamples`), two compiled steps,
+ *                    one with `earlySamples: false`
  *   --switch parallel any backend: the compiled step split over this thread and a worker thread
  *                    (src/run/parallel.ts) against the same step on one thread; CPU time counts
  *                    both threads, so wall time is the measure here
@@ -62,7 +65,7 @@ const { values } = parseArgs({
 })
 
 const sw = values.switch
-const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'adam', 'parallel']
+const SWITCHES = ['fused', 'batch', 'split', 'filterconv', 'swap', 'identity', 'adam', 'early', 'parallel']
 /** The switches of the wasm backend's own kernels. */
 const WASM_SWITCHES = ['filterconv', 'swap', 'identity', 'adam']
 if (!SWITCHES.includes(sw)) {
@@ -116,8 +119,9 @@ const sides = async (
   seed: number
 ): Promise<{ on: Stepper; off: Stepper; rows: Array<Row> }> => {
   const schedule = values.schedule as StepSchedule
-  if (sw === 'batch' || sw === 'parallel') {
-    const options = (on: boolean): RowOptions => (sw === 'batch' ? { batchApplications: on } : { parts: on ? 2 : 1 })
+  if (sw === 'batch' || sw === 'early' || sw === 'parallel') {
+    const options = (on: boolean): RowOptions =>
+      sw === 'batch' ? { batchApplications: on } : sw === 'early' ? { earlySamples: on } : { parts: on ? 2 : 1 }
     const on = await makeRow(model, arch, seed, schedule, options(true))
     const off = await makeRow(model, arch, seed, schedule, options(false))
     return { on: on.compiled, off: off.compiled, rows: [on, off] }

@@ -82,7 +82,7 @@ const readAll = async (
   return out
 }
 
-export interface RowOptions extends Pick<CompileOptions, 'batchApplications'> {
+export interface RowOptions extends Pick<CompileOptions, 'batchApplications' | 'earlySamples'> {
   /** The compiled side split over this many parts, one per thread (src/run/parallel.ts); default 1. */
   readonly parts?: number
 }
@@ -107,7 +107,7 @@ export const makeRow = async (
   let hand: HandwrittenStep | undefined
   try {
     const kernels = stepKernels(tf.getBackend())
-    const { parts = 1, batchApplications } = options
+    const { parts = 1, batchApplications, earlySamples } = options
     compiledGame =
       parts > 1
         ? await compileParallel(
@@ -116,7 +116,7 @@ export const makeRow = async (
             { module: srcModule('nets/index'), name: 'referenceNets', args: [arch, { encOut: encOut(model), seed }] },
             { parts, backend: tf.getBackend(), seed, kernels, batchApplications }
           )
-        : compileGame(game, netsA, { seed, kernels, batchApplications })
+        : compileGame(game, netsA, { seed, kernels, batchApplications, earlySamples })
     hand = handwritten(model, netsB, { seed, kernels })
   } catch (e) {
     compiledGame?.dispose()

@@ -3,7 +3,8 @@
  * training step from fixed weights:
  *
  * - **no earlier update, no change**: when no player updates a sampler net before a later player reads
- *   it, `sharedSamples` and `alternating` take the same step;
+ *   it, `sharedSamples` and `alternating` take the same step, float for float (there the later player
+ *   computes the samples first and the earlier ones read them: src/compile/samples.ts `presamples`);
  * - **readers move first**: in a step [S, R] where S updates the samplers R reads, computes every
  *   sample R reads, and R updates no sampler, S moves as under `alternating`, and R moves as it would
  *   under `alternating` had it moved before S.

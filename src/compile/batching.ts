@@ -117,11 +117,12 @@ export const MAX_STACK_FLOATS = 1 << 20
  * one node, nets that are not row-wise, and stacks whose widest layer would exceed MAX_STACK_FLOATS
  * (or whose net does not say how wide it is) are left to the interpreter. The choice depends on the
  * game and the nets only, never on what ran before, so a resumed run computes what an unbroken one does.
+ * `only` limits it to some applications (closed under inputs), grouped as in the whole term's waves.
  */
-export const prefetch = (ev: Batchable, term: Loss): void => {
+export const prefetch = (ev: Batchable, term: Loss, only: (a: Apply) => boolean = () => true): void => {
   for (const wave of waves(applicationsOf(term))) {
     for (const group of wave) {
-      const todo = group.filter((a) => !ev.known(a))
+      const todo = group.filter((a) => only(a) && !ev.known(a))
       if (todo.length < 2 || !ev.rowwise(todo[0].net)) continue
       const inputs = todo.map((a) => ev.expr(a.input))
       const rows = inputs.reduce((n, t) => n + t.shape[0], 0)

@@ -74,3 +74,23 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.T
   value: tf.clone(x),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy)
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor
+
+/**
+ * Runs `f` as if no gradient were being recorded: on a tape of its own, which its own
+ * `variableGrads` frees as at the top level, while the enclosing tape (if any) records nothing of
+ * it and resumes afterwards. A compiled step runs an earlier player's whole update inside a later
+ * player's tape this way (./step.ts): the later player's samples, computed before, stay on its tape,
+ * and the earlier player's weights are not held by it (so they can be updated in place).
+ */
+export const isolatedTape = <T>(f: () => T): T => {
+  const state = tf.engine().state
+  const { activeTape, gradientDepth } = state
+  state.activeTape = []
+  state.gradientDepth = 0
+  try {
+    return f()
+  } finally {
+    state.activeTape = activeTape
+    state.gradientDepth = gradientDepth
+  }
+}

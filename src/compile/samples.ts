@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Expr } from '../core/Expr.ts'
 import * as X from '../core/Expr.ts'
 import type { Game } from '../core/Game.ts'
+import { applicationsOf } from './batching.ts'
 import { stopGradient } from './gradients.ts'
 import type { SharedValues } from './term.ts'
 
@@ -44,6 +45,24 @@ export const samplerNets = (game: Game): ReadonlySet<string> =>
     false,
     new Set()
   )
+
+/**
+ * Per player, the keys of the samples it computes *before* the players ahead of it move (empty: none).
+ * A player takes its samples early when an earlier player reads them and no earlier player updates
+ * any net they apply: they are the same values then, and the earlier players read them (gradient
+ * stopped) instead of computing them, while the later player, whose tape recorded them, keeps their
+ * gradient. So in a critic-first game (GAN, VAE-GAN, BiGAN) G(z), E(x) and G(E(x)) are computed once
+ * per step instead of once by the critic and again by the generator, and the step is the same
+ * (laws/schedule.ts). Decided on the players' nets and losses alone, whichever players step.
+ */
+export const presamples = (game: Game, samplers: ReadonlySet<string>): ReadonlyArray<ReadonlySet<string>> =>
+  game.players.map((p, j) => {
+    const earlier = game.players.slice(0, j)
+    const updated = new Set(earlier.flatMap((q) => q.nets))
+    const read = new Set(earlier.flatMap((q) => applicationsOf(q.loss).map(X.key)))
+    const early = applicationsOf(p.loss).filter((a) => samplers.has(a.net) && X.netsOf(a).every((n) => !updated.has(n)))
+    return new Set(early.some((a) => read.has(X.key(a))) ? early.map(X.key) : [])
+  })
 
 export interface SampleCache {
   /** What one player shares: it reads samples of nets it does not update, and offers what it computes. */

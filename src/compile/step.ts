@@ -2,7 +2,9 @@
  * A game compiled into a training step: each player, in order, evaluates its loss and updates only its
  * own variables (an explicit var list per player). Under the default `alternating` schedule each player
  * recomputes its forward pass with the current weights; under `sharedSamples` later players read the
- * samples earlier players computed (./samples.ts, Game.schedule).
+ * samples earlier players computed (./samples.ts, Game.schedule), and a later player whose samples
+ * earlier players read, unchanged, computes them first and runs those players inside its own tape
+ * (critic-first games: the generator's forward pass once per step).
  * @since 0.1.0
  */
 import * as tf from '@tensorflow/tfjs'
@@ -10,14 +12,16 @@ import * as tf from '@tensorflow/tfjs'
 import { checkOrThrow } from '../core/Check.ts'
 import type { Game, Player } from '../core/Game.ts'
 import { shapeEquals, size, steps } from '../core/Game.ts'
-import { prefetch } from './batching.ts'
+import type { Apply } from '../core/Expr.ts'
+import * as X from '../core/Expr.ts'
+import { applicationsOf, prefetch } from './batching.ts'
 import { drawRows, drawSeed, evaluate, Evaluation, StepEnv } from './term.ts'
 import type { Rows } from './term.ts'
-import { registerSecondOrderGradients } from './gradients.ts'
+import { isolatedTape, registerSecondOrderGradients } from './gradients.ts'
 import type { Binding, Net } from './Net.ts'
 import type { Updater } from './optim.ts'
 import { updater } from './optim.ts'
-import { sampleCache, samplerNets } from './samples.ts'
+import { presamples, sampleCache, samplerNets } from './samples.ts'
 import type { StepKernels } from './optim.ts'
 
 /** What one step reports: the scalars, still on the device (no sync until read). */
@@ -53,6 +57,12 @@ export interface CompileOptions {
    * Default: on, unless the environment sets `LOSS_ALGEBRA_BATCH_APPLY=0`.
    */
   readonly batchApplications?: boolean
+  /**
+   * Under `sharedSamples`, a later player computes the samples that earlier players read and that
+   * none of them changes before it moves (./samples.ts `presamples`), once for the whole step.
+   * Default: on; the step is the same either way (laws/schedule.ts), only faster.
+   */
+  readonly earlySamples?: boolean
   /**
    * Data parallel: this compiled game computes one part of each batch (`rows`), and `exchange` joins
    * the parts at every update (src/run/parallel.ts). Every part draws the whole batch's noise and
@@ -137,6 +147,7 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
   const shard = options.shard
   const batching = options.batchApplications ?? globalThis.process?.env?.LOSS_ALGEBRA_BATCH_APPLY !== '0'
   const samplers = game.schedule === 'sharedSamples' ? samplerNets(game) : null
+  const presampled = samplers === null || options.earlySamples === false ? null : presamples(game, samplers)
   const players = game.players.map((p: Player) => {
     const vars = p.nets.flatMap((n) => nets[n].variables) as Array<tf.Variable>
     return { player: p, vars, optimizer: updater(p.optimizer, vars, options.kernels) }
@@ -156,31 +167,43 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
     const values = new Map<string, tf.Scalar>()
     const samples = samplers === null ? null : sampleCache(samplers)
     try {
-      for (const [index, { player, vars, optimizer }] of players.entries()) {
-        if (!steps(player, i)) continue
-        const shared = samples?.forPlayer(player.nets)
+      // players 0..k in order; a player that takes samples early runs the ones before it inside its tape
+      const play = (k: number): void => {
+        if (k < 0) return
+        const { player, vars, optimizer } = players[k]
+        if (!steps(player, i)) return play(k - 1)
+        const early = presampled?.[k] ?? new Set<string>()
+        if (early.size === 0) play(k - 1)
         const { value, grads } = tf.variableGrads(() => {
-          const ev = new Evaluation(env, player.name, shared)
+          const ev = new Evaluation(env, player.name, samples?.forPlayer(player.nets))
+          if (early.size > 0) {
+            const only = (a: Apply): boolean => early.has(X.key(a))
+            if (batching) prefetch(ev, player.loss, only)
+            for (const a of applicationsOf(player.loss)) if (only(a)) ev.expr(a)
+            isolatedTape(() => play(k - 1))
+          }
           if (batching) prefetch(ev, player.loss)
           return evaluate(player.loss, ev)
         }, vars)
+        // kept: an enclosing player's scope would free them
         const own = vars.map((v) => grads[v.name] ?? null)
         if (shard === undefined) {
           optimizer.apply(own)
-          values.set(player.name, value)
+          values.set(player.name, tf.keep(value))
         } else {
-          values.set(player.name, value)
-          const joined = shard.combine(index, own, value)
+          values.set(player.name, tf.keep(value))
+          const joined = shard.combine(k, own, value)
           if (joined !== null) {
-            values.set(player.name, joined.value)
+            values.set(player.name, tf.keep(joined.value))
             value.dispose()
             optimizer.apply(joined.grads)
             tf.dispose(joined.grads.filter((g): g is tf.Tensor => g !== null))
           }
-          shard.share(index, vars)
+          shard.share(k, vars)
         }
         tf.dispose(grads)
       }
+      play(players.length - 1)
       const named = shard?.combineNamed(env.named) ?? null
       if (named !== null) tf.dispose([...env.named.values()])
       for (const [k, v] of named ?? env.named) values.set(k, v)

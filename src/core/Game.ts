@@ -61,6 +61,8 @@ export interface Game {
    * stopped, by the later players of the step that do not update that net — so a critic that moves after
    * the generator sees the generator's samples from before its update, as most GAN code (and the PyTorch
    * peer of bench/) does. Critic outputs, and samples no earlier player computed, use the current weights.
+   * In a critic-first game the generator's samples are computed once per step, before the critic moves,
+   * and the step is the same as `alternating` (the compiler runs the critic inside the generator's tape).
    */
   readonly schedule?: StepSchedule
 }
