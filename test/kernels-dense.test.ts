@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
+import { nativeUnavailableReason, registerNativeBackend, setNativeSplit } from '../src/backend/native.ts'
 import { denseForward, denseFused, setNativeFusedDense } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
@@ -105,6 +105,31 @@ const check =
     const got = await on('native', p, inputs, f)
     assertClose(got, want, JSON.stringify(p), RTOL)
   }
+
+describe('dense products split in two halves on two threads (native) match cpu', () => {
+  // every product whose longer side (rows of x, or outputs of W for its gradient) is ≥ 32 splits
+  const split = problem.chain((p) =>
+    fc
+      .record({ rows: fc.integer({ min: 32, max: 70 }), m: fc.integer({ min: 32, max: 45 }) })
+      .map((s) => ({ ...p, ...s }))
+  )
+  const splitting = async (t: TestContext, f: () => Promise<void>): Promise<void> => {
+    if (!need(t)) return
+    const before = setNativeSplit()
+    if (before === null) return void t.skip('this addon build cannot split')
+    setNativeSplit(true, 1)
+    try {
+      await f()
+      assert.ok(setNativeSplit()!.calls > before.calls, 'products were split')
+    } finally {
+      setNativeSplit(before.on, before.minMacs)
+    }
+  }
+  it('values and gradients', (t) =>
+    splitting(t, () => fc.assert(fc.asyncProperty(split, check(firstOrder)), { seed: SEED + 7, numRuns: RUNS })))
+  it('second-order gradients', (t) =>
+    splitting(t, () => fc.assert(fc.asyncProperty(split, check(secondOrder)), { seed: SEED + 8, numRuns: RUNS })))
+})
 
 describe('fused dense layers (native) match the plain ops on cpu', () => {
   it('values and gradients for every activation, odd shapes; one kernel forward, LaDenseGrad backward', async (t) => {

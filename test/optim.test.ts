@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import * as fc from 'fast-check'
 
 import { adamInPlace, nativeAdamLoop } from '../src/backend/adam.ts'
+import { setNativeSplit } from '../src/backend/native.ts'
 import { adamUpdater } from '../src/compile/optim.ts'
 import { testBackends, useBackend } from './backend.ts'
 
@@ -124,32 +125,37 @@ for (const backend of testBackends) {
 
 if (testBackends.includes('native')) {
   describe('the addon’s Adam loop (native)', () => {
-    it('is used, and gives the floats of the JavaScript loop bit for bit', async () => {
-      await useBackend('native')
-      assert.ok(nativeAdamLoop() !== null, 'the addon has an adam entry point')
-      const n = 1000
-      const vals = (k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k) * (k + 1))
-      const [w, m, v] = tf.tidy(() => [
-        tf.variable(tf.tensor(vals(1))),
-        tf.variable(tf.tensor(vals(2))),
-        tf.variable(tf.tensor(vals(3)).abs())
-      ])
-      const g = tf.tensor(vals(4))
-      const c = { beta1: 0.5, beta2: 0.999, rate: 2e-4, epsilon: 1e-8 }
-      // the JavaScript loop's arithmetic, on copies
-      const [W, G, M, V] = [w, g, m, v].map((t) => Float32Array.from(t.dataSync()))
-      for (let i = 0; i < n; i++) {
-        const mi = c.beta1 * M[i] + (1 - c.beta1) * G[i]
-        const vi = c.beta2 * V[i] + (1 - c.beta2) * G[i] * G[i]
-        M[i] = mi
-        V[i] = vi
-        W[i] -= (c.rate * mi) / (Math.sqrt(vi) + c.epsilon)
-      }
-      assert.ok(adamInPlace(w, g, m, v, c))
-      assert.deepEqual(Array.from(w.dataSync()), Array.from(W))
-      assert.deepEqual(Array.from(m.dataSync()), Array.from(M))
-      assert.deepEqual(Array.from(v.dataSync()), Array.from(V))
-      tf.dispose([w, m, v, g])
-    })
+    // one size below the split, one above it with a tail that is not a multiple of 16
+    for (const n of [1000, (1 << 16) + 37]) {
+      it(`is used, and gives the floats of the JavaScript loop bit for bit (${n} elements)`, async () => {
+        await useBackend('native')
+        assert.ok(nativeAdamLoop() !== null, 'the addon has an adam entry point')
+        const vals = (k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k) * (k + 1))
+        const [w, m, v] = tf.tidy(() => [
+          tf.variable(tf.tensor(vals(1))),
+          tf.variable(tf.tensor(vals(2))),
+          tf.variable(tf.tensor(vals(3)).abs())
+        ])
+        const g = tf.tensor(vals(4))
+        const c = { beta1: 0.5, beta2: 0.999, rate: 2e-4, epsilon: 1e-8 }
+        // the JavaScript loop's arithmetic, on copies
+        const [W, G, M, V] = [w, g, m, v].map((t) => Float32Array.from(t.dataSync()))
+        for (let i = 0; i < n; i++) {
+          const mi = c.beta1 * M[i] + (1 - c.beta1) * G[i]
+          const vi = c.beta2 * V[i] + (1 - c.beta2) * G[i] * G[i]
+          M[i] = mi
+          V[i] = vi
+          W[i] -= (c.rate * mi) / (Math.sqrt(vi) + c.epsilon)
+        }
+        const before = setNativeSplit()?.calls ?? 0
+        assert.ok(adamInPlace(w, g, m, v, c))
+        const split = (setNativeSplit()?.calls ?? 0) > before
+        assert.equal(split, n >= 1 << 16, 'split over two threads exactly when it is large')
+        assert.deepEqual(Array.from(w.dataSync()), Array.from(W))
+        assert.deepEqual(Array.from(m.dataSync()), Array.from(M))
+        assert.deepEqual(Array.from(v.dataSync()), Array.from(V))
+        tf.dispose([w, m, v, g])
+      })
+    }
   })
 }
