@@ -34,6 +34,16 @@ using dnnl::prop_kind;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
+// A cache entry for primitive descriptor `pd`, with its own scratchpad (cache::Scratchpad).
+template <typename Prim, typename Pd>
+std::unique_ptr<Entry> NewEntry(const Pd& pd) {
+  auto e = std::make_unique<Entry>();
+  e->prim = Prim(pd);
+  e->impl = pd.impl_info_str();
+  cache::Scratchpad(*e, pd.scratchpad_desc());
+  return e;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Matmul: C[b] = act(op(A[b]) x op(B[b]) + bias), b over the broadcast batch.
 
@@ -52,9 +62,7 @@ Entry* MatmulEntry(const int32_t* p, float alpha, char part = 0) {
   memory::desc biasMd = hasBias ? memory::desc({1, 1, N}, dt::f32, memory::dims{N, N, 1}) : memory::desc();
   auto d = hasBias ? dnnl::matmul::desc(aMd, bMd, biasMd, cMd) : dnnl::matmul::desc(aMd, bMd, cMd);
   dnnl::matmul::primitive_desc pd(d, cache::MakeAttr(p[kMmActivation], alpha), cache::Eng());
-  auto e = std::make_unique<Entry>();
-  e->prim = dnnl::matmul(pd);
-  e->impl = pd.impl_info_str();
+  auto e = NewEntry<dnnl::matmul>(pd);
   cache::AddArg(*e, DNNL_ARG_SRC, aMd, pd.src_desc(), false);
   cache::AddArg(*e, DNNL_ARG_WEIGHTS, bMd, pd.weights_desc(), false);
   if (hasBias) cache::AddArg(*e, DNNL_ARG_BIAS, biasMd, pd.bias_desc(), false);
@@ -79,9 +87,7 @@ Entry* MatmulPartEntry(const int32_t* p, float alpha, bool alongM, memory::dim a
   memory::desc biasMd = hasBias ? memory::desc({1, 1, n}, dt::f32, memory::dims{N, N, 1}) : memory::desc();
   auto d = hasBias ? dnnl::matmul::desc(aMd, bMd, biasMd, cMd) : dnnl::matmul::desc(aMd, bMd, cMd);
   dnnl::matmul::primitive_desc pd(d, cache::MakeAttr(p[kMmActivation], alpha), cache::Eng());
-  auto e = std::make_unique<Entry>();
-  e->prim = dnnl::matmul(pd);
-  e->impl = pd.impl_info_str();
+  auto e = NewEntry<dnnl::matmul>(pd);
   cache::AddArg(*e, DNNL_ARG_SRC, aMd, pd.src_desc(), false);
   cache::AddArg(*e, DNNL_ARG_WEIGHTS, bMd, pd.weights_desc(), false);
   if (hasBias) cache::AddArg(*e, DNNL_ARG_BIAS, biasMd, pd.bias_desc(), false);
@@ -174,14 +180,6 @@ dnnl::convolution_forward::primitive_desc ConvFwdPd(const ConvDescs& d, bool bia
   return dnnl::convolution_forward::primitive_desc(fd, attr, cache::Eng());
 }
 
-template <typename Prim, typename Pd>
-std::unique_ptr<Entry> NewEntry(const Pd& pd) {
-  auto e = std::make_unique<Entry>();
-  e->prim = Prim(pd);
-  e->impl = pd.impl_info_str();
-  return e;
-}
-
 // The cached primitive of direction `op` for conv params `p`, built on first use. `part` (1 or 2)
 // keys the primitives of a split call's two halves apart, so that each runs on buffers of its own.
 Entry* ConvEntry(char op, const int32_t* p, float alpha, char part = 0) {
@@ -200,14 +198,16 @@ Entry* ConvEntry(char op, const int32_t* p, float alpha, char part = 0) {
     cache::AddArg(*e, DNNL_ARG_DST, d.y, pd.dst_desc(), true);
   } else if (op == 'd') {
     dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, d.xAny, d.wAny, d.yAny, d.strides, d.padL, d.padR);
-    dnnl::convolution_backward_data::primitive_desc pd(bd, cache::Eng(), ConvFwdPd(d, false, {}));
+    dnnl::convolution_backward_data::primitive_desc pd(bd, cache::MakeAttr(kActivationLinear, 0.f), cache::Eng(),
+                                                      ConvFwdPd(d, false, {}));
     e = NewEntry<dnnl::convolution_backward_data>(pd);
     cache::AddArg(*e, DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), false);
     cache::AddArg(*e, DNNL_ARG_WEIGHTS, d.w, pd.weights_desc(), false);
     cache::AddArg(*e, DNNL_ARG_DIFF_SRC, d.x, pd.diff_src_desc(), true);
   } else if (op == 'w') {
     dnnl::convolution_backward_weights::desc bd(algorithm::convolution_direct, d.xAny, d.wAny, d.yAny, d.strides, d.padL, d.padR);
-    dnnl::convolution_backward_weights::primitive_desc pd(bd, cache::Eng(), ConvFwdPd(d, false, {}));
+    dnnl::convolution_backward_weights::primitive_desc pd(bd, cache::MakeAttr(kActivationLinear, 0.f), cache::Eng(),
+                                                         ConvFwdPd(d, false, {}));
     e = NewEntry<dnnl::convolution_backward_weights>(pd);
     cache::AddArg(*e, DNNL_ARG_SRC, d.x, pd.src_desc(), false);
     cache::AddArg(*e, DNNL_ARG_DIFF_DST, d.y, pd.diff_dst_desc(), false);

@@ -36,6 +36,7 @@ std::unordered_map<std::string, std::unique_ptr<Entry>> gCache;
 dnnl::primitive_attr MakeAttr(int act, float alpha) {
   using namespace contract;
   dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (act == kActivationLinear) return attr;
   dnnl::post_ops po;
   switch (act) {
@@ -50,6 +51,11 @@ dnnl::primitive_attr MakeAttr(int act, float alpha) {
   return attr;
 }
 
+void Scratchpad(Entry& e, const memory::desc& d) {
+  e.hasScratchpad = d.get_size() > 0;
+  if (e.hasScratchpad) e.scratchpad = memory(d, Eng());
+}
+
 void AddArg(Entry& e, int key, const memory::desc& user, const memory::desc& wanted, bool output) {
   Arg a;
   a.key = key;
@@ -60,10 +66,25 @@ void AddArg(Entry& e, int key, const memory::desc& user, const memory::desc& wan
   } else {
     a.reorders = true;
     a.inner = memory(wanted, Eng());  // owned buffer in the primitive's layout
-    a.reorderPrim = output ? dnnl::reorder(a.inner, a.user) : dnnl::reorder(a.user, a.inner);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::reorder::primitive_desc pd =
+        output ? dnnl::reorder::primitive_desc(a.inner, a.user, attr) : dnnl::reorder::primitive_desc(a.user, a.inner, attr);
+    a.reorderPrim = dnnl::reorder(pd);
+    if (pd.scratchpad_desc().get_size() > 0) a.reorderScratchpad = memory(pd.scratchpad_desc(), Eng());
   }
   e.args.push_back(std::move(a));
 }
+
+namespace {
+
+void Reorder(Arg& a, const memory& from, const memory& to) {
+  std::unordered_map<int, memory> args{{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+  if (a.reorderScratchpad) args.emplace(DNNL_ARG_SCRATCHPAD, a.reorderScratchpad);
+  a.reorderPrim.execute(Strm(), args);
+}
+
+}  // namespace
 
 void Run(Entry& e, const std::vector<void*>& ptrs) {
   std::unordered_map<int, memory> argMap;
@@ -71,12 +92,13 @@ void Run(Entry& e, const std::vector<void*>& ptrs) {
   for (size_t i = 0; i < e.args.size(); ++i) {
     Arg& a = e.args[i];
     a.user.set_data_handle(ptrs[i]);
-    if (a.reorders && !a.output) a.reorderPrim.execute(Strm(), {{DNNL_ARG_FROM, a.user}, {DNNL_ARG_TO, a.inner}});
+    if (a.reorders && !a.output) Reorder(a, a.user, a.inner);
     argMap.emplace(a.key, a.inner);
   }
+  if (e.hasScratchpad) argMap.emplace(DNNL_ARG_SCRATCHPAD, e.scratchpad);
   e.prim.execute(Strm(), argMap);
   for (Arg& a : e.args) {
-    if (a.reorders && a.output) a.reorderPrim.execute(Strm(), {{DNNL_ARG_FROM, a.inner}, {DNNL_ARG_TO, a.user}});
+    if (a.reorders && a.output) Reorder(a, a.inner, a.user);
   }
   Strm().wait();
 }

@@ -25,16 +25,28 @@ struct Arg {
   dnnl::memory inner;
   bool reorders = false;
   dnnl::reorder reorderPrim;
+  // the reorder's own scratchpad, if it needs one (see Scratchpad)
+  dnnl::memory reorderScratchpad;
 };
 
 struct Entry {
   dnnl::primitive prim;
   std::vector<Arg> args;
   std::string impl;
+  // The primitive's own scratchpad (none when it needs none).
+  dnnl::memory scratchpad;
+  bool hasScratchpad = false;
 };
 
-// Post-op attributes for an activation code of the contract (contract.h), alpha for leaky relu.
+// The attributes of every primitive: the post-op for an activation code of the contract
+// (contract.h), alpha for leaky relu, and a scratchpad the caller provides (see Scratchpad).
 dnnl::primitive_attr MakeAttr(int act, float alpha);
+
+// Gives `e` a scratchpad of its own, as `scratchpad_desc` asks. oneDNN's default scratchpad is one
+// per thread, sized when a primitive is created and read on the thread that runs it; split::Two
+// runs primitives created on the caller on its helper thread. With a scratchpad of its own (every
+// primitive of the addon is created for one, MakeAttr), an entry shares nothing with another.
+void Scratchpad(Entry& e, const dnnl::memory::desc& scratchpad_desc);
 
 // Adds an argument whose caller layout is `user` and whose primitive layout is `wanted`.
 void AddArg(Entry& e, int key, const dnnl::memory::desc& user, const dnnl::memory::desc& wanted, bool output);
