@@ -15,9 +15,10 @@ export interface ChildResult<Out> {
 export const runChild = <Out = Record<string, unknown>>(
   script: string,
   env: Record<string, string>,
-  timeoutMs: number
+  timeoutMs: number,
+  nodeArgs: ReadonlyArray<string> = []
 ): ChildResult<Out> => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
+  const r = spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: timeoutMs

@@ -2,12 +2,22 @@
 // (no spinning: a spinning helper steals the core another process, or the caller's next kernel,
 // needs), and parts are claimed under a mutex tagged with the call's generation, so a helper that
 // wakes late finds nothing left to claim instead of running a finished call's part.
+//
+// No signal is handled inside a part: the helper blocks every signal, and the caller blocks them for
+// the call. oneDNN 2.6's gemm:jit kernels (the strided halves of a split matmul run on them) keep data
+// below the stack pointer past the red zone, and a signal handled on that stack overwrote it: under
+// node --cpu-prof (SIGPROF every millisecond) a split run aborted with a corrupted heap; a C++ loop of
+// those kernels alone did too, and ran clean with the handler on an alternate stack. Signals that
+// arrive meanwhile are handled when the call returns.
 
 #include "split.h"
 
 #include <omp.h>
 
+#include <pthread.h>
+
 #include <condition_variable>
+#include <csignal>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -17,14 +27,34 @@ namespace {
 
 constexpr int kParts = 2;
 
+// Blocks every signal on this thread while it lives (restoring the mask it found).
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 class Helper {
  public:
   Helper() {
-    // Never joined: the process may exit while it sleeps.
-    std::thread([this] { Loop(); }).detach();
+    // Never joined: the process may exit while it sleeps. It handles no signal, ever.
+    std::thread([this] {
+      SignalsBlocked blocked;
+      Loop();
+    }).detach();
   }
 
   void Two(const std::function<void(int)>& part) {
+    SignalsBlocked blocked;
     uint64_t g;
     {
       std::lock_guard<std::mutex> l(m_);
