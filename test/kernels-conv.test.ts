@@ -8,12 +8,12 @@ import { before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeUnavailableReason, registerNativeBackend, setNativeSplit } from '../src/backend/native.ts'
+import { nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
 import { convForward } from '../src/backend/native-conv.ts'
 import { denseForward } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
-import { assertClose, on, ran } from './native-compare.ts'
+import { assertClose, on, ran, splitting as splitIn } from './native-compare.ts'
 import { uniformValues } from './values.ts'
 
 const SEED = 20261203
@@ -135,18 +135,8 @@ describe('fused conv layers (native) match the plain ops on cpu', () => {
 describe('convolutions split in two halves of the batch on two threads (native) match cpu', () => {
   // every convolution of two or more examples splits (threshold 1 multiply-add), odd batches included
   const split = problem.map((p) => ({ ...p, n: p.n + 1 + (p.seed % 3) }))
-  const splitting = async (t: TestContext, f: () => Promise<void>): Promise<void> => {
-    if (!need(t)) return
-    const before = setNativeSplit()
-    if (before === null) return void t.skip('this addon build cannot split')
-    setNativeSplit(true, 1)
-    try {
-      await f()
-      assert.ok(setNativeSplit()!.calls > before.calls, 'convolutions were split')
-    } finally {
-      setNativeSplit(before.on, before.minMacs)
-    }
-  }
+  const splitting = (t: TestContext, f: () => Promise<void>): Promise<void> =>
+    need(t) ? splitIn(t, 'convolutions', f) : Promise.resolve()
 
   it('values and gradients (forward, backward data, backward weights summed over both halves)', (t) =>
     splitting(t, () => fc.assert(fc.asyncProperty(split, check(firstOrder)), { seed: SEED + 2, numRuns: RUNS })))

@@ -8,12 +8,12 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import * as tf from '@tensorflow/tfjs'
-import { nativeUnavailableReason, registerNativeBackend, setNativeSplit } from '../src/backend/native.ts'
+import { loadNativeAddon, nativeUnavailableReason, registerNativeBackend } from '../src/backend/native.ts'
 import { denseForward, denseFused, setNativeFusedDense } from '../src/backend/native-dense.ts'
 import type { DenseActivation } from '../src/backend/native-dense.ts'
 import { registerSecondOrderGradients } from '../src/compile/gradients.ts'
 import { setNativeMinElements } from '../src/backend/native-util.ts'
-import { assertClose, on, ran } from './native-compare.ts'
+import { assertClose, on, ran, splitting as splitIn } from './native-compare.ts'
 import { uniformValues } from './values.ts'
 
 const SEED = 20261202
@@ -113,20 +113,31 @@ describe('dense products split in two halves on two threads (native) match cpu',
       .record({ rows: fc.integer({ min: 32, max: 70 }), m: fc.integer({ min: 32, max: 45 }) })
       .map((s) => ({ ...p, ...s }))
   )
-  const splitting = async (t: TestContext, f: () => Promise<void>): Promise<void> => {
-    if (!need(t)) return
-    const before = setNativeSplit()
-    if (before === null) return void t.skip('this addon build cannot split')
-    setNativeSplit(true, 1)
-    try {
-      await f()
-      assert.ok(setNativeSplit()!.calls > before.calls, 'products were split')
-    } finally {
-      setNativeSplit(before.on, before.minMacs)
-    }
-  }
+  const splitting = (t: TestContext, f: () => Promise<void>): Promise<void> =>
+    need(t) ? splitIn(t, 'products', f) : Promise.resolve()
   it('values and gradients', (t) =>
     splitting(t, () => fc.assert(fc.asyncProperty(split, check(firstOrder)), { seed: SEED + 7, numRuns: RUNS })))
+  it("a split call at the primitive cache's cap keeps both halves' primitives (none dropped mid-call)", (t) =>
+    splitting(t, async () => {
+      const lib = loadNativeAddon()!
+      const product = (m: number, k: number, n: number): Float32Array => {
+        const out = new Float32Array(m * n)
+        const params = Int32Array.of(1, 1, m, k, n, 0, 0, 0, 0)
+        lib.matmul(params, new Float32Array(m * k).fill(1), new Float32Array(k * n).fill(2), null, out, 0)
+        return out
+      }
+      // one whole product and one split product of new shapes per round: three new primitives a round,
+      // past the cache's cap of 512 once, at every fill level of the cache modulo 3
+      for (let k = 1; k <= 200; k++) {
+        product(1, k, 1)
+        const out = product(40, k, 36)
+        assert.ok(lib.info().cachedPrimitives >= 2, `round ${k}: both halves still cached after the call`)
+        assert.ok(
+          out.every((v) => v === 2 * k),
+          `round ${k}: every element of the split product is right`
+        )
+      }
+    }))
   it('second-order gradients', (t) =>
     splitting(t, () => fc.assert(fc.asyncProperty(split, check(secondOrder)), { seed: SEED + 8, numRuns: RUNS })))
 })

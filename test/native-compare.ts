@@ -1,13 +1,14 @@
 /**
  * Comparing a `native` kernel with the plain ops on `cpu` (test/kernels-dense.test.ts,
  * test/kernels-conv.test.ts): outputs read back on either backend, compared to a relative tolerance,
- * and how often a kernel ran natively.
+ * how often a kernel ran natively, and runs with every kernel split on two threads.
  */
 import assert from 'node:assert/strict'
+import type { TestContext } from 'node:test'
 
 import * as tf from '@tensorflow/tfjs'
 
-import { nativeKernelStats } from '../src/backend/native.ts'
+import { nativeKernelStats, setNativeSplit } from '../src/backend/native.ts'
 
 /** `f`'s outputs on `backend` for problem `p` (inputs built there by `inputs`), read back as Float32Arrays; ends on cpu. */
 export async function on<P, I>(
@@ -38,3 +39,19 @@ export function assertClose(got: Array<Float32Array>, want: Array<Float32Array>,
 
 /** How many calls of `kernel` ran natively so far. */
 export const ran = (kernel: string): number => nativeKernelStats()[kernel]?.native ?? 0
+
+/**
+ * Runs `f` with every kernel that can split doing so (threshold 1 multiply-add), then restores the
+ * setting; skips the test where the addon cannot split, and fails it when nothing split.
+ */
+export async function splitting(t: TestContext, what: string, f: () => Promise<void>): Promise<void> {
+  const before = setNativeSplit()
+  if (before === null) return void t.skip('this addon build cannot split')
+  setNativeSplit(true, 1)
+  try {
+    await f()
+    assert.ok(setNativeSplit()!.calls > before.calls, `${what} were split`)
+  } finally {
+    setNativeSplit(before.on, before.minMacs)
+  }
+}

@@ -47,40 +47,14 @@ std::unique_ptr<Entry> NewEntry(const Pd& pd) {
 // ---------------------------------------------------------------------------------------------
 // Matmul: C[b] = act(op(A[b]) x op(B[b]) + bias), b over the broadcast batch.
 
-// `part` (1 or 2) keys apart the primitives of the two halves of a split call (see ConvEntry).
-Entry* MatmulEntry(const int32_t* p, float alpha, char part = 0) {
-  std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
-  if (part != 0) key.push_back(part);
+// The cached primitive for the first m rows and n columns of product `p`, through the whole
+// operands' strides (the caller offsets the pointers to a part): the whole product when m = M and
+// n = N. Transposes are expressed with strides too: no copies.
+Entry* MatmulRegion(const int32_t* p, float alpha, const std::string& key, memory::dim m, memory::dim n) {
   if (Entry* e = cache::Lookup(key)) return e;
   const memory::dim ba = p[kMmBatchA], bb = p[kMmBatchB], M = p[kMmM], K = p[kMmK], N = p[kMmN];
   const bool ta = p[kMmTransposeA] != 0, tb = p[kMmTransposeB] != 0, hasBias = p[kMmHasBias] != 0;
   const memory::dim B = ba > bb ? ba : bb;
-  // Transposes are expressed with strides: no copies.
-  memory::desc aMd({ba, M, K}, dt::f32, ta ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
-  memory::desc bMd({bb, K, N}, dt::f32, tb ? memory::dims{K * N, 1, K} : memory::dims{K * N, N, 1});
-  memory::desc cMd({B, M, N}, dt::f32, memory::dims{M * N, N, 1});
-  memory::desc biasMd = hasBias ? memory::desc({1, 1, N}, dt::f32, memory::dims{N, N, 1}) : memory::desc();
-  auto d = hasBias ? dnnl::matmul::desc(aMd, bMd, biasMd, cMd) : dnnl::matmul::desc(aMd, bMd, cMd);
-  dnnl::matmul::primitive_desc pd(d, cache::MakeAttr(p[kMmActivation], alpha), cache::Eng());
-  auto e = NewEntry<dnnl::matmul>(pd);
-  cache::AddArg(*e, DNNL_ARG_SRC, aMd, pd.src_desc(), false);
-  cache::AddArg(*e, DNNL_ARG_WEIGHTS, bMd, pd.weights_desc(), false);
-  if (hasBias) cache::AddArg(*e, DNNL_ARG_BIAS, biasMd, pd.bias_desc(), false);
-  cache::AddArg(*e, DNNL_ARG_DST, cMd, pd.dst_desc(), true);
-  return cache::Store(key, std::move(e));
-}
-
-// One part of a matmul split along M (rows of C) or N (columns of C): rows or columns [at, at + len)
-// of the whole product `p`, read and written in place through the whole operands' strides (no
-// copies). Keyed apart from the whole product and from other parts.
-Entry* MatmulPartEntry(const int32_t* p, float alpha, bool alongM, memory::dim at, memory::dim len) {
-  std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
-  key.push_back(alongM ? 'M' : 'N');
-  key.append(reinterpret_cast<const char*>(&at), sizeof(at));
-  if (Entry* e = cache::Lookup(key)) return e;
-  const memory::dim ba = p[kMmBatchA], bb = p[kMmBatchB], M = p[kMmM], K = p[kMmK], N = p[kMmN];
-  const bool ta = p[kMmTransposeA] != 0, tb = p[kMmTransposeB] != 0, hasBias = p[kMmHasBias] != 0;
-  const memory::dim B = ba > bb ? ba : bb, m = alongM ? len : M, n = alongM ? N : len;
   memory::desc aMd({ba, m, K}, dt::f32, ta ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
   memory::desc bMd({bb, K, n}, dt::f32, tb ? memory::dims{K * N, 1, K} : memory::dims{K * N, N, 1});
   memory::desc cMd({B, m, n}, dt::f32, memory::dims{M * N, N, 1});
@@ -95,6 +69,22 @@ Entry* MatmulPartEntry(const int32_t* p, float alpha, bool alongM, memory::dim a
   return cache::Store(key, std::move(e));
 }
 
+// The whole product `p`. `part` (1 or 2) keys apart the primitives of the two halves of a split
+// convolution's col2im (see ConvEntry).
+Entry* MatmulEntry(const int32_t* p, float alpha, char part = 0) {
+  std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
+  if (part != 0) key.push_back(part);
+  return MatmulRegion(p, alpha, key, p[kMmM], p[kMmN]);
+}
+
+// One part of a split matmul: rows (alongM) or columns [at, at + len) of product `p`.
+Entry* MatmulPartEntry(const int32_t* p, float alpha, bool alongM, memory::dim at, memory::dim len) {
+  std::string key = cache::Key('m', p, kMatmulParamCount, alpha);
+  key.push_back(alongM ? 'M' : 'N');
+  key.append(reinterpret_cast<const char*>(&at), sizeof(at));
+  return MatmulRegion(p, alpha, key, alongM ? len : p[kMmM], alongM ? p[kMmN] : len);
+}
+
 // A matmul splits from four times split::Worth's multiply-adds (1.6e7 by default): the reference
 // mlp's 64 x 784 x 512 products (2.6e7) ran 1.3-1.7x faster in two halves, its 64 x 512 x 256 ones
 // (8.4e6) no faster.
@@ -105,6 +95,7 @@ constexpr double kMatmulSplitFactor = 4;
 // thread's, so nothing is summed afterwards.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return cache::Guard(info, [&]() -> Napi::Value {
+    cache::Reserve();
     const int32_t* p = cache::Params(info[0], kMatmulParamCount);
     const size_t ba = p[kMmBatchA], bb = p[kMmBatchB], M = p[kMmM], K = p[kMmK], N = p[kMmN];
     const float alpha = cache::Alpha(info, 5);
@@ -277,6 +268,7 @@ bool SplitWorth(const int32_t* p) {
 template <char Op>
 Napi::Value Conv(const Napi::CallbackInfo& info) {
   return cache::Guard(info, [&]() -> Napi::Value {
+    cache::Reserve();
     const int32_t* p = cache::Params(info[0], kConvParamCount);
     const float alpha = Op == 'f' ? cache::Alpha(info, 5) : 0.f;
     const size_t sizes[] = {size_t(p[kConvN]) * p[kConvH] * p[kConvW] * p[kConvCi],
@@ -347,6 +339,7 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
 // cached one or null.
 Napi::Value Implementation(const Napi::CallbackInfo& info) {
   return cache::Guard(info, [&]() -> Napi::Value {
+    cache::Reserve();
     const std::string op = info[0].As<Napi::String>().Utf8Value();
     const float alpha = cache::Alpha(info, 2);
     if (op == "matmul") return Napi::String::New(info.Env(), MatmulEntry(cache::Params(info[1], kMatmulParamCount), alpha)->impl);

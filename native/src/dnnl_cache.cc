@@ -115,8 +115,11 @@ Entry* Lookup(const std::string& key) {
   return it == gCache.end() ? nullptr : it->second.get();
 }
 
+void Reserve(size_t n) {
+  if (gCache.size() + n > kMaxEntries) gCache.clear();
+}
+
 Entry* Store(const std::string& key, std::unique_ptr<Entry> e) {
-  if (gCache.size() >= kMaxEntries) gCache.clear();
   Entry* raw = e.get();
   gCache.emplace(key, std::move(e));
   return raw;

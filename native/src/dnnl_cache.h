@@ -58,6 +58,11 @@ void Run(Entry& e, const std::vector<void*>& ptrs);
 std::string Key(char op, const int32_t* params, size_t n, float alpha);
 Entry* Lookup(const std::string& key);
 Entry* Store(const std::string& key, std::unique_ptr<Entry> e);
+// Makes room for `n` new entries (dropping all when the cap would be passed). Called once at the
+// start of an entry point, before it looks entries up: an entry stays valid for the rest of the call
+// (a split call holds two at once; Store never drops any).
+constexpr size_t kEntriesPerCall = 3;
+void Reserve(size_t n = kEntriesPerCall);
 size_t Size();
 void Clear();
 
