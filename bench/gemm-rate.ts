@@ -7,6 +7,7 @@
  *   npx tsx bench/gemm-rate.ts [--backends native,wasm] [--python /usr/bin/python3] [--reps 40] [--rounds 5]
  */
 import { spawnSync } from 'node:child_process'
+import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 
 import * as tf from '@tensorflow/tfjs'
@@ -39,35 +40,46 @@ const SHAPES: ReadonlyArray<[number, number, number, string]> = [
 
 const gflops = (m: number, k: number, n: number, ms: number): number => (2 * m * k * n) / ms / 1e6
 
+/**
+ * One thread count per process: `torch.set_num_threads` does not reach OpenBLAS's own threads (at
+ * 1 it still multiplied on both cores here), so the one-thread run also sets OPENBLAS_NUM_THREADS
+ * (and OMP_NUM_THREADS) before Python starts.
+ */
 const TORCH = `
 import json, os, sys, time, torch
 shapes = json.loads(sys.argv[1]); reps = int(sys.argv[2]); warm = float(sys.argv[3]) / 1000
-out = {}
-for threads in sorted({1, os.cpu_count() or 1}):
-    torch.set_num_threads(threads)
-    row = []
-    for m, k, n in shapes:
-        a = torch.randn(m, k); b = torch.randn(k, n)
-        w0 = time.perf_counter()
-        while time.perf_counter() - w0 < warm: torch.mm(a, b)
-        t0 = time.perf_counter()
-        for _ in range(reps): torch.mm(a, b)
-        row.append((time.perf_counter() - t0) * 1000 / reps)
-    out[str(threads)] = row
-print(json.dumps(out))
+torch.set_num_threads(int(sys.argv[4]))
+row = []
+for m, k, n in shapes:
+    a = torch.randn(m, k); b = torch.randn(k, n)
+    w0 = time.perf_counter()
+    while time.perf_counter() - w0 < warm: torch.mm(a, b)
+    t0 = time.perf_counter()
+    for _ in range(reps): torch.mm(a, b)
+    row.append((time.perf_counter() - t0) * 1000 / reps)
+print(json.dumps(row))
 `
 
 const torch = (python: string): Record<string, Array<number>> | string => {
-  const r = spawnSync(
-    python,
-    ['-c', TORCH, JSON.stringify(SHAPES.map(([m, k, n]) => [m, k, n])), String(reps), String(WARM_MS)],
-    {
-      encoding: 'utf8',
-      timeout: 600_000
-    }
-  )
-  if (r.status !== 0) return `torch failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, Array<number>>
+  const out: Record<string, Array<number>> = {}
+  for (const threads of [...new Set([1, cpus().length])].sort((a, b) => a - b)) {
+    const pinned = threads === 1 ? { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : {}
+    const r = spawnSync(
+      python,
+      [
+        '-c',
+        TORCH,
+        JSON.stringify(SHAPES.map(([m, k, n]) => [m, k, n])),
+        String(reps),
+        String(WARM_MS),
+        String(threads)
+      ],
+      { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...pinned } }
+    )
+    if (r.status !== 0) return `torch failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`
+    out[String(threads)] = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as Array<number>
+  }
+  return out
 }
 
 /** ms of one product on the current backend: one block of `reps` calls after a warm-up. */
