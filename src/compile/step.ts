@@ -185,8 +185,8 @@ export const compileGame = (game: Game, nets: Binding, options: CompileOptions =
           if (batching) prefetch(ev, player.loss)
           return evaluate(player.loss, ev)
         }, vars)
-        // kept: an enclosing player's scope would free them
         const own = vars.map((v) => grads[v.name] ?? null)
+        // reported values are kept: the scope of an enclosing player's tape would free them
         if (shard === undefined) {
           optimizer.apply(own)
           values.set(player.name, tf.keep(value))
