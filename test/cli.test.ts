@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { exitCodeOf, program } from '../src/cli/program.ts'
+import { jobEnv } from '../src/cli/compare.ts'
 
 interface Ran {
   readonly status: number | null
@@ -774,3 +775,16 @@ describe('the command line', () => {
 })
 
 mkdirSync(join(dir, 'out'), { recursive: true })
+
+describe('compare, several runs at once', () => {
+  it("has its runs' native helper threads sleep between products (they would spin on the others' cores)", () => {
+    assert.equal(jobEnv(2, { A: '1' }).LOSS_ALGEBRA_NATIVE_SPIN_US, '0', 'two at a time: no watching')
+    assert.equal(jobEnv(1, { A: '1' }).LOSS_ALGEBRA_NATIVE_SPIN_US, undefined, 'one at a time: the default')
+    assert.equal(
+      jobEnv(2, { LOSS_ALGEBRA_NATIVE_SPIN_US: '50' }).LOSS_ALGEBRA_NATIVE_SPIN_US,
+      '50',
+      'a value set is kept'
+    )
+    assert.equal(jobEnv(2, { A: '1' }).A, '1', 'the rest of the environment passes through')
+  })
+})

@@ -54,10 +54,19 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url))
 /** How a run ended, for people: its exit code, or the signal that killed it. */
 const ending = (r: Result): string => (r.signal !== undefined ? `killed by ${r.signal}` : `exit ${r.code}`)
 
-const runJob = (job: Job): Promise<Result> =>
+/**
+ * The environment of a run when `width` runs share the machine: the native addon's helper thread does
+ * not watch for work between products (LOSS_ALGEBRA_NATIVE_SPIN_US=0, native/src/split.cc), since
+ * the CPU it would burn belongs to the other runs. A value the caller set is kept.
+ */
+export const jobEnv = (width: number, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  width > 1 && env.LOSS_ALGEBRA_NATIVE_SPIN_US === undefined ? { ...env, LOSS_ALGEBRA_NATIVE_SPIN_US: '0' } : env
+
+const runJob = (job: Job, width: number): Promise<Result> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, main, ...job.args], {
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: jobEnv(width, process.env)
     })
     let stdout = ''
     let stderr = ''
@@ -178,7 +187,7 @@ export const compare = async (items: ReadonlyArray<string>, o: CompareOptions): 
     Array.from({ length: width }, async () => {
       while (next < jobs.length) {
         const job = jobs[next++]
-        const r: Result = job.done !== undefined ? { job, code: 0, metrics: job.done } : await runJob(job)
+        const r: Result = job.done !== undefined ? { job, code: 0, metrics: job.done } : await runJob(job, width)
         o.log(
           `  ${job.label} seed ${job.seed}: ${job.done !== undefined ? 'kept (finished before)' : r.code === 0 ? 'done' : `failed (${ending(r)})${r.error !== undefined ? `: ${r.error}` : ''}`}`
         )
