@@ -687,6 +687,29 @@ describe('the command line', () => {
       assert.equal(resumed.status, 1, 'the kept checkpoint resumes into the same divergence')
     }
   })
+  it('resume finishes a run stopped after its last step but before its final metrics', async () => {
+    const run = join(dir, 'late', 'late')
+    const done = await cli([
+      'train',
+      file('late.json', small({ name: 'late' })),
+      '--backend',
+      'cpu',
+      '--out',
+      join(dir, 'late'),
+      '--no-report'
+    ])
+    assert.equal(done.status, 0, done.stderr)
+    // as a stop (Ctrl-C) during the last step's evaluation leaves it
+    rmSync(join(run, 'metrics.json'))
+    writeFileSync(join(run, 'status.json'), JSON.stringify({ state: 'stopped', step: 6 }))
+    const resumed = await cli(['resume', run, '--no-report', '--json'])
+    assert.equal(resumed.status, 0, resumed.stderr)
+    assert.equal(JSON.parse(readFileSync(join(run, 'status.json'), 'utf8')).state, 'done')
+    assert.equal(JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).step, 6)
+    const again = await cli(['resume', run, '--no-report'])
+    assert.match(again.stdout, /already at step 6 of 6; nothing to do/)
+  })
+
   it('a run killed (-9) and resumed ends with the same checkpoint, bit for bit, as one never killed', async () => {
     const config = small({
       name: 'killed',

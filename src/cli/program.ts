@@ -5,6 +5,7 @@
  * the run modules only once the config has been read and checked.
  */
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 
@@ -231,7 +232,8 @@ export const program = (
           const saved = await readRunConfig(run)
           const e: Experiment = o.steps === undefined ? saved : { ...saved, train: { ...saved.train, steps: o.steps } }
           const ck = await readRunCheckpoint(run, e)
-          if (ck.step >= e.train.steps) {
+          // a run stopped after its last step but before its final metrics is finished below (no steps)
+          if (ck.step >= e.train.steps && existsSync(join(run, 'metrics.json'))) {
             out(`${run}: already at step ${ck.step} of ${e.train.steps}; nothing to do (pass --steps to train further)`)
             return
           }
