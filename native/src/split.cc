@@ -1,7 +1,8 @@
-// The helper thread behind split::Two (split.h). It sleeps on a condition variable between calls
-// (no spinning: a spinning helper steals the core another process, or the caller's next kernel,
-// needs), and parts are claimed under a mutex tagged with the call's generation, so a helper that
-// wakes late finds nothing left to claim instead of running a finished call's part.
+// The helper thread behind split::Two (split.h). After a call it watches for the next one for a
+// moment (SpinMicros), then sleeps on a condition variable (it does not spin longer: a spinning
+// helper steals the core another process, or the caller's next kernel, needs), and parts are claimed
+// under a mutex tagged with the call's generation, so a helper that wakes late finds nothing left to
+// claim instead of running a finished call's part.
 //
 // No signal is handled inside a part: the helper blocks every signal, and the caller blocks them for
 // the call. oneDNN 2.6's gemm:jit kernels (the strided halves of a split matmul run on them) keep data
