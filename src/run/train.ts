@@ -162,19 +162,40 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
     const metrics = lastEval === s.step ? undefined : await evaluate()
     const last = metrics ?? (await lastMetrics(dir))
     const ran = s.step - startStep
+    // a run resumed after its last step ran none: its loss log has the step time and the last losses
+    const fromLog = ran > 0 ? undefined : await loggedSteps(dir)
     const final = {
       ...last,
       step: s.step,
       backend: s.backend.name,
       ...(threads > 1 ? { threads } : {}),
-      msPerStep: ran > 0 ? +((performance.now() - started - evaluating) / ran).toFixed(3) : null,
-      losses
+      msPerStep:
+        fromLog !== undefined ? fromLog.msPerStep : +((performance.now() - started - evaluating) / ran).toFixed(3),
+      losses: fromLog?.losses ?? losses
     }
     await writeJson(join(dir, 'metrics.json'), final)
     await status(dir, { state: 'done', step: s.step })
     return { _tag: 'Done', metrics: final }
   } finally {
     s.dispose()
+  }
+}
+
+/** The mean of the step times a run's loss log records (one per logged interval), and its last losses. */
+const loggedSteps = async (dir: string): Promise<{ msPerStep: number | null; losses: Record<string, number> }> => {
+  const { readFile } = await import('node:fs/promises')
+  const path = join(dir, 'losses.jsonl')
+  const lines = existsSync(path)
+    ? (await readFile(path, 'utf8'))
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { values?: Record<string, number>; ms?: number })
+    : []
+  const ms = lines.map((l) => l.ms).filter((x): x is number => typeof x === 'number' && Number.isFinite(x))
+  return {
+    msPerStep: ms.length === 0 ? null : +(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(3),
+    losses: lines.at(-1)?.values ?? {}
   }
 }
 
