@@ -184,18 +184,13 @@ export const train = async (e: Experiment, o: TrainOptions): Promise<Outcome> =>
 /** The mean of the step times a run's loss log records (one per logged interval), and its last losses. */
 const loggedSteps = async (dir: string): Promise<{ msPerStep: number | null; losses: Record<string, number> }> => {
   const { readFile } = await import('node:fs/promises')
+  const { parseLosses } = await import('../report/losses.ts')
   const path = join(dir, 'losses.jsonl')
-  const lines = existsSync(path)
-    ? (await readFile(path, 'utf8'))
-        .trim()
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as { values?: Record<string, number>; ms?: number })
-    : []
+  const lines = existsSync(path) ? parseLosses(await readFile(path, 'utf8'), path) : []
   const ms = lines.map((l) => l.ms).filter((x): x is number => typeof x === 'number' && Number.isFinite(x))
   return {
     msPerStep: ms.length === 0 ? null : +(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(3),
-    losses: lines.at(-1)?.values ?? {}
+    losses: { ...lines.at(-1)?.values }
   }
 }
 
